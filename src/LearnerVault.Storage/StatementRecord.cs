@@ -1,0 +1,87 @@
+namespace LearnerVault.Storage;
+
+/// <summary>
+/// One statement as the storage layer sees it: opaque ciphertext plus pseudonymous index terms.
+/// The store never sees plaintext personal data; encryption and pseudonymisation happen above it.
+/// </summary>
+/// <param name="Id">The statement id (lower-case UUID semantics).</param>
+/// <param name="KeyId">Id of the data key (in the key store) that encrypted <paramref name="Blob"/>.</param>
+/// <param name="Blob">AES-256-GCM envelope of the statement JSON, without <c>stored</c> (the store assigns it).</param>
+/// <param name="ContentHash">Keyed hash of the statement's comparison form: equal hash means "same statement" (no 409).</param>
+/// <param name="Terms">Keyed index terms (see <see cref="IndexTerm"/>): the only searchable form of agents, verbs, activities, registrations.</param>
+/// <param name="RefTarget">The id in the statement's StatementRef object, if any.</param>
+/// <param name="IsVoiding">True when the verb is the voided verb and the object is a StatementRef.</param>
+/// <param name="ClientId">The client (credential) that wrote the statement; drives <c>statements/read/mine</c>.</param>
+/// <param name="HasTimestamp">False when the client sent no timestamp: the reader then reports stored as timestamp.</param>
+public sealed record StatementRecord(
+    Guid Id,
+    long KeyId,
+    byte[] Blob,
+    byte[] ContentHash,
+    IReadOnlyList<IndexTerm> Terms,
+    Guid? RefTarget,
+    bool IsVoiding,
+    long ClientId,
+    bool HasTimestamp);
+
+/// <summary>Kinds of index term. The kind is folded into the keyed hash, so terms of different kinds never collide.</summary>
+public enum TermKind : byte
+{
+    /// <summary>Agent or group that is the actor, or the object when the object is an agent/group (and group members).</summary>
+    Agent = 1,
+    /// <summary>Any agent anywhere in the statement (related_agents=true).</summary>
+    RelatedAgent = 2,
+    Verb = 3,
+    /// <summary>The object activity.</summary>
+    Activity = 4,
+    /// <summary>Any activity anywhere in the statement (related_activities=true).</summary>
+    RelatedActivity = 5,
+    Registration = 6,
+}
+
+/// <summary>A 16-byte keyed hash of (kind, normalised value) under the tenant's index key.</summary>
+public readonly record struct IndexTerm(TermKind Kind, byte[] Hash);
+
+/// <summary>Outcome of one statement within a write batch.</summary>
+public enum WriteOutcome
+{
+    Stored,
+    /// <summary>A statement with the same id and the same content exists: nothing written, not an error.</summary>
+    Duplicate,
+}
+
+/// <summary>Thrown when a batch contains an id already stored with different content. Nothing of the batch is written.</summary>
+public sealed class StatementConflictException(Guid id)
+    : Exception("A statement with this id already exists with different content.")
+{
+    public Guid StatementId { get; } = id;
+}
+
+/// <summary>A statement read back from the store.</summary>
+public sealed record StoredStatement(
+    Guid Id,
+    long Sequence,
+    DateTimeOffset Stored,
+    long KeyId,
+    byte[] Blob,
+    bool Voided,
+    bool HasTimestamp);
+
+/// <summary>A filtered statement query. All terms must match (AND). Voided statements are never returned.</summary>
+public sealed record StatementQuery
+{
+    public IReadOnlyList<IndexTerm> Terms { get; init; } = [];
+    /// <summary>Exclusive lower bound on stored.</summary>
+    public DateTimeOffset? Since { get; init; }
+    /// <summary>Inclusive upper bound on stored.</summary>
+    public DateTimeOffset? Until { get; init; }
+    public int Limit { get; init; } = 100;
+    public bool Ascending { get; init; }
+    /// <summary>Continue after this sequence number (exclusive) in the query's direction.</summary>
+    public long? After { get; init; }
+    /// <summary>When set, only statements written by this client (statements/read/mine).</summary>
+    public long? ClientId { get; init; }
+}
+
+/// <summary>A page of results, and the sequence to continue from when there is more.</summary>
+public sealed record StatementPage(IReadOnlyList<StoredStatement> Statements, long? ContinueAfter);
