@@ -65,7 +65,8 @@ public sealed record StoredStatement(
     long KeyId,
     byte[] Blob,
     bool Voided,
-    bool HasTimestamp);
+    bool HasTimestamp,
+    long ClientId);
 
 /// <summary>A filtered statement query. All terms must match (AND). Voided statements are never returned.</summary>
 public sealed record StatementQuery

@@ -1,0 +1,230 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LearnerVault.Server.Auth;
+using LearnerVault.Server.Options;
+using LearnerVault.Server.Pipeline;
+using LearnerVault.Server.Statements;
+using LearnerVault.Storage;
+using LearnerVault.Xapi;
+using Microsoft.Net.Http.Headers;
+
+namespace LearnerVault.Server.Endpoints;
+
+/// <summary>The xAPI Statements resource: PUT, POST, GET and HEAD on /xapi/statements.</summary>
+public static class StatementsEndpoints
+{
+    /// <summary>Limits JSON nesting: deep enough for any real extension, shallow enough to bound work and stack.</summary>
+    public const int MaxJsonDepth = 64;
+
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = MaxJsonDepth, AllowDuplicateProperties = false };
+
+    public static IEndpointRouteBuilder MapStatementsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/xapi/statements", [HttpMethods.Get, HttpMethods.Head], GetAsync);
+        app.MapPut("/xapi/statements", PutAsync);
+        app.MapPost("/xapi/statements", PostAsync);
+        return app;
+    }
+
+    private static async Task PutAsync(HttpContext context, StatementService statements)
+    {
+        var client = context.Client();
+        if (!Scopes.CanWriteStatements(client))
+        {
+            await XapiErrors.WriteAsync(context, 403, "The client has no scope to write statements.");
+            return;
+        }
+
+        var query = context.Request.Query;
+        if (query.Keys.Any(k => k != "statementId"))
+        {
+            await XapiErrors.WriteAsync(context, 400, "PUT /statements takes only the statementId parameter.");
+            return;
+        }
+
+        if (!Guid.TryParseExact(query["statementId"].ToString(), "D", out var statementId))
+        {
+            await XapiErrors.WriteAsync(context, 400, "PUT /statements requires a statementId parameter holding a UUID.");
+            return;
+        }
+
+        using var document = await ReadJsonAsync(context);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            await XapiErrors.WriteAsync(context, 400, "PUT /statements takes a single statement object.");
+            return;
+        }
+
+        await IngestAsync(context, statements, client, [document.RootElement], statementId);
+        if (!context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+        }
+    }
+
+    private static async Task PostAsync(HttpContext context, StatementService statements)
+    {
+        var client = context.Client();
+        if (!Scopes.CanWriteStatements(client))
+        {
+            await XapiErrors.WriteAsync(context, 403, "The client has no scope to write statements.");
+            return;
+        }
+
+        if (context.Request.Query.Count > 0)
+        {
+            await XapiErrors.WriteAsync(context, 400, "POST /statements takes no query parameters.");
+            return;
+        }
+
+        using var document = await ReadJsonAsync(context);
+        var root = document.RootElement;
+        IReadOnlyList<JsonElement> batch = root.ValueKind switch
+        {
+            JsonValueKind.Object => [root],
+            JsonValueKind.Array => [.. root.EnumerateArray()],
+            _ => throw new XapiException(400, "POST /statements takes a statement object or an array of statements."),
+        };
+
+        var ids = await IngestAsync(context, statements, client, batch, null);
+        if (ids is null)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartArray();
+        foreach (var id in ids)
+        {
+            writer.WriteStringValue(id.ToString("D"));
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static async Task<IReadOnlyList<Guid>?> IngestAsync(HttpContext context, StatementService statements, ClientRecord client, IReadOnlyList<JsonElement> batch, Guid? putId)
+    {
+        try
+        {
+            return await statements.IngestAsync(client, batch, context.Xapi().Version, putId, context.RequestAborted);
+        }
+        catch (StatementRejectedException ex)
+        {
+            await XapiErrors.WriteAsync(context, ex.Status, ex.Message);
+            return null;
+        }
+    }
+
+    private static async Task GetAsync(HttpContext context, StatementService statements, IStatementStore store, TenantCrypto crypto, ServerOptions options)
+    {
+        var client = context.Client();
+        if (!Scopes.CanReadOwnStatements(client))
+        {
+            await XapiErrors.WriteAsync(context, 403, "The client has no scope to read statements.");
+            return;
+        }
+
+        var onlyOwn = !Scopes.CanReadAllStatements(client);
+        var request = StatementQueryParser.Parse(context.Request.Query, client.TenantId, crypto, options.MaxPageSize);
+        var languages = AcceptLanguages(context.Request);
+
+        if (request.StatementId is { } || request.VoidedStatementId is { })
+        {
+            var wantVoided = request.VoidedStatementId is not null;
+            var id = request.StatementId ?? request.VoidedStatementId!.Value;
+            var stored = await store.GetAsync(client.TenantId, id, context.RequestAborted);
+            var statement = stored is null || stored.Voided != wantVoided || (onlyOwn && stored.ClientId != client.Id)
+                ? null
+                : statements.Open(client.TenantId, stored);
+            if (statement is null)
+            {
+                await XapiErrors.WriteAsync(context, 404, "No such statement.");
+                return;
+            }
+
+            context.Response.Headers.LastModified = stored!.Stored.ToString("R");
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await using var single = new Utf8JsonWriter(context.Response.Body);
+            StatementFormatter.Format(statement, request.Format, languages).WriteTo(single);
+            return;
+        }
+
+        var query = onlyOwn ? request.Query with { ClientId = client.Id } : request.Query;
+        var page = await store.QueryAsync(client.TenantId, query, context.RequestAborted);
+
+        DateTimeOffset? newest = null;
+        var results = new List<JsonObject>(page.Statements.Count);
+        foreach (var stored in page.Statements)
+        {
+            var statement = statements.Open(client.TenantId, stored);
+            if (statement is not null)
+            {
+                results.Add(StatementFormatter.Format(statement, request.Format, languages));
+                newest = newest is null || stored.Stored > newest ? stored.Stored : newest;
+            }
+        }
+
+        if (newest is { } lastModified)
+        {
+            context.Response.Headers.LastModified = lastModified.ToString("R");
+        }
+
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteStartArray("statements");
+        foreach (var statement in results)
+        {
+            statement.WriteTo(writer);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("more", page.ContinueAfter is { } after
+            ? XapiPipeline.Prefix + "/statements?more=" + MoreToken.Encode(request.QueryString, after)
+            : string.Empty);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Reads a JSON body, bounded in size (by Kestrel) and depth; anything malformed is a 400.</summary>
+    internal static async Task<JsonDocument> ReadJsonAsync(HttpContext context)
+    {
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new XapiException(400, "The request body must be application/json.");
+        }
+
+        var body = await ReadBodyAsync(context.Request, context.RequestAborted);
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            throw new XapiException(400, "The request body is not valid UTF-8.");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(body, ParseOptions);
+        }
+        catch (JsonException)
+        {
+            throw new XapiException(400, "The request body is not valid JSON (or nests deeper than allowed, or repeats a property).");
+        }
+    }
+
+    /// <summary>Reads the whole body (Kestrel bounds its size): JSON strings must be checked as UTF-8 before parsing.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var buffer = request.ContentLength is > 0 and < int.MaxValue
+            ? new MemoryStream((int)request.ContentLength.Value)
+            : new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    /// <summary>The Accept-Language header's tags, most preferred first.</summary>
+    private static List<string> AcceptLanguages(HttpRequest request) =>
+        StringWithQualityHeaderValue.TryParseList(request.Headers.AcceptLanguage, out var values)
+            ? [.. values.OrderByDescending(v => v.Quality ?? 1).Select(v => v.Value.ToString()).Where(v => v != "*")]
+            : [];
+}

@@ -1,0 +1,87 @@
+using LearnerVault.Privacy;
+using LearnerVault.Server.Auth;
+using LearnerVault.Server.Endpoints;
+using LearnerVault.Server.Options;
+using LearnerVault.Server.Pipeline;
+using LearnerVault.Server.Statements;
+using LearnerVault.Storage.Sqlite;
+
+namespace LearnerVault.Server;
+
+/// <summary>Composition of the HTTP server. The CLI's <c>serve</c> command and the tests both start it from here.</summary>
+public static class LearnerVaultServer
+{
+    public static readonly string[] ExposedHeaders =
+    [
+        "ETag", "Last-Modified", "Location", "X-Experience-API-Version", "X-Experience-API-Consistent-Through", "Content-Type",
+    ];
+
+    public static WebApplication Build(ServerOptions options)
+    {
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+        });
+
+        // Request lines carry agent filters (IFIs such as email addresses): the framework's request logging must
+        // never see Information level, or personal data would reach the log.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
+
+        builder.Services.AddLearnerVault(options);
+        builder.Services.AddCors();
+
+        var app = builder.Build();
+        app.UseLearnerVault();
+        return app;
+    }
+
+    /// <summary>The services every host (server, CLI) composes: options, storage, keys, the statement pipeline.</summary>
+    public static IServiceCollection AddLearnerVault(this IServiceCollection services, ServerOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(options.TimeProvider);
+        services.AddSingleton(sp =>
+        {
+            var masterKey = MasterKey.Load(options.MasterKeyPath);
+            return SqliteBackend.Open(options.DataDirectory, masterKey, options.TimeProvider);
+        });
+        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().Statements);
+        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().Clients);
+        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().Keys);
+        services.AddSingleton<TenantCrypto>();
+        services.AddSingleton<StatementService>();
+        services.AddSingleton<IStatementIngest>(sp => sp.GetRequiredService<StatementService>());
+        services.AddSingleton<ClientAuthenticator>();
+        return services;
+    }
+
+    public static WebApplication UseLearnerVault(this WebApplication app)
+    {
+        // Fail at start, not on the first request, when the data folder or the master key is wrong.
+        _ = app.Services.GetRequiredService<SqliteBackend>();
+
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            await XapiErrors.WriteAsync(context, StatusCodes.Status500InternalServerError, "The server failed to process the request.");
+        }));
+        app.UseCors(cors => cors
+            .AllowAnyOrigin()
+            .AllowAnyHeader()
+            .AllowAnyMethod()
+            .WithExposedHeaders(ExposedHeaders)
+            .SetPreflightMaxAge(TimeSpan.FromHours(1)));
+        // Before routing: the 1.0.3 alternate request syntax rewrites the method, which routing must then see.
+        app.UseMiddleware<XapiPipeline>();
+        app.UseRouting();
+
+        app.MapAboutEndpoints();
+        app.MapStatementsEndpoints();
+        return app;
+    }
+}

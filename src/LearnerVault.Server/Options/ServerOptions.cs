@@ -1,0 +1,86 @@
+namespace LearnerVault.Server.Options;
+
+/// <summary>How the server is started: where its data is and where it listens.</summary>
+public sealed class ServerOptions
+{
+    public const string SectionName = "LearnerVault";
+
+    /// <summary>The data folder (SQLite data file, key store, master key file). Env: LV_DATA.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Listen addresses. Env: LV_URLS.</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>Path of the master key file; defaults to master.key in the data folder. LV_MASTER_KEY (base64) overrides the file.</summary>
+    public string? MasterKeyFile { get; set; }
+
+    /// <summary>Largest accepted request body, in bytes. Env: LV_MAX_BODY_BYTES.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 20 * 1024 * 1024;
+
+    /// <summary>Largest number of statements in one POST batch. Env: LV_MAX_BATCH.</summary>
+    public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>Default and largest page size of a statement query. Env: LV_MAX_PAGE.</summary>
+    public int MaxPageSize { get; set; } = 500;
+
+    /// <summary>The time provider; tests inject a fake one.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    public string MasterKeyPath => MasterKeyFile ?? Path.Combine(DataDirectory, "master.key");
+
+    /// <summary>Applies the LV_* environment variables over the defaults (explicit command-line values win later).</summary>
+    public ServerOptions ApplyEnvironment(Func<string, string?>? getEnvironment = null)
+    {
+        var env = getEnvironment ?? Environment.GetEnvironmentVariable;
+        DataDirectory = env("LV_DATA") is { Length: > 0 } data ? data : DataDirectory;
+        Urls = env("LV_URLS") is { Length: > 0 } urls ? urls : Urls;
+        MasterKeyFile = env("LV_MASTER_KEY_FILE") is { Length: > 0 } keyFile ? keyFile : MasterKeyFile;
+        MaxRequestBodyBytes = Number(env, "LV_MAX_BODY_BYTES", MaxRequestBodyBytes);
+        MaxBatchSize = (int)Number(env, "LV_MAX_BATCH", MaxBatchSize);
+        MaxPageSize = (int)Number(env, "LV_MAX_PAGE", MaxPageSize);
+        return this;
+    }
+
+    /// <summary>Refuses a configuration that cannot work, at start rather than on the first request.</summary>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            errors.Add("DataDirectory (LV_DATA) must be set.");
+        }
+
+        if (MaxRequestBodyBytes is < 64 * 1024 or > 1L << 31)
+        {
+            errors.Add("MaxRequestBodyBytes (LV_MAX_BODY_BYTES) must be between 64 KiB and 2 GiB.");
+        }
+
+        if (MaxBatchSize is < 1 or > 100_000)
+        {
+            errors.Add("MaxBatchSize (LV_MAX_BATCH) must be between 1 and 100000.");
+        }
+
+        if (MaxPageSize is < 1 or > 10_000)
+        {
+            errors.Add("MaxPageSize (LV_MAX_PAGE) must be between 1 and 10000.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(SectionName, typeof(ServerOptions), errors);
+        }
+    }
+
+    private static long Number(Func<string, string?> env, string name, long fallback)
+    {
+        var text = env(name);
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new Microsoft.Extensions.Options.OptionsValidationException(SectionName, typeof(ServerOptions), [$"{name} must be a whole number."]);
+    }
+}

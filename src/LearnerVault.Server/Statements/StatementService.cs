@@ -1,0 +1,150 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LearnerVault.Privacy;
+using LearnerVault.Server.Options;
+using LearnerVault.Storage;
+using LearnerVault.Xapi;
+
+namespace LearnerVault.Server.Statements;
+
+/// <summary>
+/// Statements in and out: validation, preparation, pseudonymous index terms and envelope encryption on the
+/// way in; decryption, the stored/timestamp properties and the requested format on the way out.
+/// </summary>
+public sealed class StatementService(IStatementStore store, IKeyStore keys, TenantCrypto crypto, ServerOptions options) : IStatementIngest
+{
+    public Task<IReadOnlyList<Guid>> IngestAsync(ClientRecord client, IReadOnlyList<JsonElement> statements, XapiVersion version, CancellationToken cancellationToken = default) =>
+        IngestAsync(client, statements, version, null, cancellationToken);
+
+    /// <param name="putId">For PUT: the statementId parameter, which the statement's own id (if any) must equal.</param>
+    public async Task<IReadOnlyList<Guid>> IngestAsync(ClientRecord client, IReadOnlyList<JsonElement> statements, XapiVersion version, Guid? putId, CancellationToken cancellationToken)
+    {
+        if (statements.Count == 0)
+        {
+            throw new StatementRejectedException(400, "The request contains no statement.");
+        }
+
+        if (statements.Count > options.MaxBatchSize)
+        {
+            throw new StatementRejectedException(413, $"A batch may hold at most {options.MaxBatchSize} statements.");
+        }
+
+        var authority = Authority(client);
+        var records = new StatementRecord[statements.Count];
+        var ids = new Guid[statements.Count];
+        var seen = new HashSet<Guid>();
+        for (var i = 0; i < statements.Count; i++)
+        {
+            var validation = StatementValidator.Validate(statements[i], version);
+            if (!validation.IsValid)
+            {
+                var where = statements.Count > 1 ? $"Statement {i}: " : string.Empty;
+                throw new StatementRejectedException(400, where + validation.Error);
+            }
+
+            var prepared = StatementPreparer.Prepare(statements[i], version, (JsonObject)authority.DeepClone(), putId ?? Guid.NewGuid());
+            var id = Guid.Parse(prepared["id"]!.GetValue<string>());
+            if (putId is { } expected && id != expected)
+            {
+                throw new StatementRejectedException(400, "The statement's id differs from the statementId parameter.");
+            }
+
+            if (!seen.Add(id))
+            {
+                throw new StatementRejectedException(400, "The batch contains the same statement id twice.");
+            }
+
+            ids[i] = id;
+            records[i] = Seal(client, prepared, id);
+        }
+
+        try
+        {
+            await store.WriteAsync(client.TenantId, records, cancellationToken);
+        }
+        catch (StatementConflictException)
+        {
+            throw new StatementRejectedException(409, "A statement with the same id but different content is already stored.");
+        }
+
+        return ids;
+    }
+
+    /// <summary>Decrypts a stored statement and adds what the LRS reports: stored, and timestamp when the client sent none.</summary>
+    /// <returns>Null when the statement's key was destroyed (the learner was erased).</returns>
+    public JsonObject? Open(Guid tenantId, StoredStatement stored)
+    {
+        var key = keys.GetDataKey(tenantId, stored.KeyId);
+        if (key is null)
+        {
+            return null;
+        }
+
+        var plaintext = EnvelopeCipher.Decrypt(key.Key, stored.Blob, EnvelopeCipher.AssociatedData(tenantId, stored.Id));
+        var statement = JsonNode.Parse(plaintext)!.AsObject();
+        var storedText = Pipeline.XapiTime.Format(stored.Stored);
+        if (!stored.HasTimestamp)
+        {
+            statement["timestamp"] = storedText;
+        }
+
+        statement["stored"] = storedText;
+        return statement;
+    }
+
+    private StatementRecord Seal(ClientRecord client, JsonObject prepared, Guid id)
+    {
+        var tenant = client.TenantId;
+        var facts = StatementFactsExtractor.Extract(prepared);
+        var key = facts.LearnerIfi is { } learner
+            ? keys.GetOrCreateLearnerKey(tenant, crypto.LearnerPseudonym(tenant, learner))
+            : keys.GetTenantDataKey(tenant);
+
+        var plaintext = JsonSerializer.SerializeToUtf8Bytes(prepared);
+        var blob = EnvelopeCipher.Encrypt(key.Key, plaintext, EnvelopeCipher.AssociatedData(tenant, id));
+        var contentHash = crypto.For(tenant).Digest(StatementComparison.ComparisonForm(prepared));
+
+        var terms = new List<IndexTerm>(8);
+        AddTerms(terms, tenant, TermKind.Agent, facts.Agents);
+        AddTerms(terms, tenant, TermKind.RelatedAgent, facts.RelatedAgents);
+        terms.Add(crypto.Term(tenant, TermKind.Verb, facts.VerbId));
+        if (facts.ActivityId is { } activity)
+        {
+            terms.Add(crypto.Term(tenant, TermKind.Activity, activity));
+        }
+
+        AddTerms(terms, tenant, TermKind.RelatedActivity, facts.RelatedActivities);
+        if (facts.Registration is { } registration)
+        {
+            terms.Add(crypto.Term(tenant, TermKind.Registration, TermValues.Registration(registration)));
+        }
+
+        return new StatementRecord(id, key.Id, blob, contentHash, terms, facts.RefTarget, facts.IsVoiding, client.Id, facts.HasTimestamp);
+    }
+
+    private void AddTerms(List<IndexTerm> terms, Guid tenant, TermKind kind, IReadOnlyList<string> values)
+    {
+        foreach (var value in values.Distinct(StringComparer.Ordinal))
+        {
+            terms.Add(crypto.Term(tenant, kind, value));
+        }
+    }
+
+    /// <summary>The authority the LRS records for a client's statements: an account naming the client key.</summary>
+    public static JsonObject Authority(ClientRecord client) => new()
+    {
+        ["objectType"] = "Agent",
+        ["name"] = client.Name,
+        ["account"] = new JsonObject
+        {
+            ["homePage"] = "urn:learnervault:client",
+            ["name"] = client.Key,
+        },
+    };
+}
+
+/// <summary>Normal forms of searchable values shared by ingest and query.</summary>
+public static class TermValues
+{
+    public static string Registration(Guid registration) => registration.ToString("D");
+}

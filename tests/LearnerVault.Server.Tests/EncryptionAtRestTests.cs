@@ -1,0 +1,79 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using static LearnerVault.Server.Tests.XapiJson;
+
+namespace LearnerVault.Server.Tests;
+
+/// <summary>After ingest, no learner identifier or free text is readable in any file of the data folder.</summary>
+public sealed class EncryptionAtRestTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task DataAndKeyFiles_AfterIngest_ContainNoPersonalDataInPlaintext()
+    {
+        await using var app = await LearnerVaultAppFactory.StartAsync();
+        using var http = app.CreateClient();
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var mbox = $"mailto:zoe.plaintext.{tag}@example.org";
+#pragma warning disable CA5350 // mbox_sha1sum is SHA-1 by the xAPI specification
+        var sha1 = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes($"mailto:sha.{tag}@example.org")));
+#pragma warning restore CA5350
+        var accountName = $"student-account-{tag}";
+        var agentName = $"Zoë Unreadable {tag}";
+        var response = $"My private essay answer {tag}";
+        var teamMember = $"mailto:team.member.{tag}@example.org";
+
+        var statements = new JsonArray();
+        for (var i = 0; i < 20; i++)
+        {
+            statements.Add(new JsonObject
+            {
+                ["actor"] = (i % 3) switch
+                {
+                    0 => new JsonObject { ["name"] = agentName, ["mbox"] = mbox },
+                    1 => new JsonObject { ["name"] = agentName, ["mbox_sha1sum"] = sha1 },
+                    _ => new JsonObject { ["name"] = agentName, ["account"] = new JsonObject { ["homePage"] = "https://lms.example.org", ["name"] = accountName } },
+                },
+                ["verb"] = new JsonObject { ["id"] = "http://adlnet.gov/expapi/verbs/answered" },
+                ["object"] = new JsonObject { ["id"] = "http://example.org/questions/essay-1" },
+                ["result"] = new JsonObject { ["response"] = response },
+                ["context"] = new JsonObject
+                {
+                    ["team"] = new JsonObject
+                    {
+                        ["objectType"] = "Group",
+                        ["member"] = new JsonArray(new JsonObject { ["mbox"] = teamMember }),
+                    },
+                },
+            });
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("statements", Content(statements), Ct)).StatusCode);
+        // Queries by these identifiers still work: the index holds their keyed pseudonyms.
+        var found = await (await http.GetAsync("statements?agent=" + Uri.EscapeDataString(Agent(mbox)), Ct)).ReadJsonAsync();
+        Assert.Equal(7, found["statements"]!.AsArray().Count);
+
+        await app.StopAsync();
+
+        var secrets = new[] { mbox, sha1, accountName, agentName, response, teamMember, tag };
+        var files = Directory.EnumerateFiles(app.DataDirectory, "*", SearchOption.AllDirectories).ToList();
+        Assert.Contains(files, f => Path.GetFileName(f).StartsWith("keys", StringComparison.Ordinal));
+        Assert.Contains(files, f => Path.GetFileName(f) == "learnervault.db");
+        foreach (var file in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(file, Ct);
+            foreach (var secret in secrets)
+            {
+                foreach (var encoding in new Encoding[] { Encoding.UTF8, Encoding.Unicode })
+                {
+                    Assert.True(
+                        bytes.AsSpan().IndexOf(encoding.GetBytes(secret)) < 0,
+                        $"{Path.GetFileName(file)} contains a learner datum in plaintext ({encoding.WebName}).");
+                }
+            }
+        }
+    }
+}
