@@ -20,6 +20,9 @@ public interface IStatementStore
 
     Task<StatementPage> QueryAsync(Guid tenantId, StatementQuery query, CancellationToken cancellationToken = default);
 
-    /// <summary>The stored time of the newest statement (for X-Experience-API-Consistent-Through); null when empty.</summary>
+    /// <summary>
+    /// For X-Experience-API-Consistent-Through: a time such that every statement stored at or before it is visible to
+    /// queries now (so "now" for an idle, strongly consistent store). Null when the store cannot say.
+    /// </summary>
     Task<DateTimeOffset?> ConsistentThroughAsync(Guid tenantId, CancellationToken cancellationToken = default);
 }

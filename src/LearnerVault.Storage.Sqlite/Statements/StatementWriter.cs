@@ -1,0 +1,677 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace LearnerVault.Storage.Sqlite;
+
+/// <summary>
+/// The single writer of the data file, with group commit: it takes every write batch waiting in its queue (up to a
+/// cap), applies each inside its own SAVEPOINT within one transaction, commits once (one WAL sync for the whole
+/// group), publishes the new statements to the <see cref="RecentIndex"/>, and only then completes the callers' tasks.
+/// A batch that conflicts is rolled back to its savepoint and fails alone; the others in the group commit.
+/// Between groups, once enough recent statements have gathered, it merges them into a new segment of the id and
+/// postings tables.
+/// </summary>
+internal sealed class StatementWriter : IAsyncDisposable
+{
+    private const int MaxBatchesPerCommit = 1024;
+    private const int MaxStatementsPerCommit = 8192;
+    private const int QueueCapacity = 16_384;
+
+    private readonly Channel<WriteRequest> queue = Channel.CreateBounded<WriteRequest>(
+        new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly SqliteConnection connection;
+    private readonly TimeProvider timeProvider;
+    private readonly RecentIndex recent;
+    private readonly int? fixedMergeThreshold;
+    private readonly Thread thread;
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Tenant numbers known to the writer; those first inserted by the open transaction are forgotten if it rolls back.
+    private readonly Dictionary<Guid, long> tenantNumbers = [];
+    private readonly List<Guid> tenantsAddedInTransaction = [];
+
+    // Statements written by the open transaction, not yet published: earlier batches of the group and earlier
+    // statements of the batch must be seen by the duplicate check.
+    private readonly Dictionary<(long Tenant, Guid Id), RecentEntry> pending = [];
+    private readonly List<(long Tenant, Guid Id)> batchKeys = [];
+    private readonly List<RecentStatement> batchStatements = [];
+    private readonly List<(long Tenant, long Seq, StoredTerm Term)> batchTerms = [];
+    private readonly List<RecentStatement> groupStatements = [];
+    private readonly List<(long Tenant, long Seq, StoredTerm Term)> groupTerms = [];
+
+    private readonly SqliteCommand begin;
+    private readonly SqliteCommand commit;
+    private readonly SqliteCommand rollback;
+    private readonly SqliteCommand savepoint;
+    private readonly SqliteCommand release;
+    private readonly SqliteCommand rollbackToSavepoint;
+    private readonly SqliteCommand insertTenant;
+    private readonly SqliteCommand selectTenant;
+    private readonly SqliteCommand probe;
+    private readonly SqliteCommand selectMergedTarget;
+    private readonly SqliteCommand selectTargetBySeq;
+    private readonly SqliteCommand selectReferrers;
+    private readonly SqliteCommand insertStatement;
+    private readonly SqliteCommand markVoided;
+    private readonly SqliteCommand updateTerms;
+    private readonly SqliteCommand selectSegment;
+    private readonly SqliteCommand insertPosting;
+    private readonly SqliteCommand[] commands;
+
+    private long lastStored;
+
+    /// <summary>The smallest stored value the group being committed may hold; 0 when no group is in flight.</summary>
+    private long inFlightFrom;
+    private long mergedStatements;
+    private int disposed;
+
+    public StatementWriter(SqliteConnection connection, TimeProvider timeProvider, RecentIndex recent, int? fixedMergeThreshold = null)
+    {
+        this.connection = connection;
+        this.timeProvider = timeProvider;
+        this.recent = recent;
+        this.fixedMergeThreshold = fixedMergeThreshold;
+
+        using (var max = connection.CreateCommand())
+        {
+            // Stored times keep increasing across restarts even if the clock went back meanwhile.
+            max.CommandText = "SELECT coalesce(max(seq), 0), (SELECT coalesce(sum(size), 0) FROM segments) FROM statements;";
+            using var reader = max.ExecuteReader();
+            reader.Read();
+            lastStored = reader.GetInt64(0);
+            mergedStatements = reader.GetInt64(1);
+        }
+
+        const SqliteType Blob = SqliteType.Blob;
+        const SqliteType Integer = SqliteType.Integer;
+        begin = SqliteConnections.Prepare(connection, "BEGIN IMMEDIATE;");
+        commit = SqliteConnections.Prepare(connection, "COMMIT;");
+        rollback = SqliteConnections.Prepare(connection, "ROLLBACK;");
+        savepoint = SqliteConnections.Prepare(connection, "SAVEPOINT batch;");
+        release = SqliteConnections.Prepare(connection, "RELEASE batch;");
+        rollbackToSavepoint = SqliteConnections.Prepare(connection, "ROLLBACK TO batch;");
+        insertTenant = SqliteConnections.Prepare(connection, "INSERT OR IGNORE INTO tenants (id) VALUES ($id);", ("$id", Blob));
+        selectTenant = SqliteConnections.Prepare(connection, "SELECT no FROM tenants WHERE id = $id;", ("$id", Blob));
+        // For an id not among the recent statements, one round trip answers whether a merged statement has it
+        // (kind 0) and which stored statements reference it (kind 1: to be voided by, and to inherit its terms).
+        probe = SqliteConnections.Prepare(connection, """
+            SELECT 0, s.seq, s.content_hash, NULL, NULL, NULL FROM statement_ids AS i CROSS JOIN statements AS s
+            WHERE i.tenant_no = $t AND i.id = $id AND s.seq = i.seq
+            UNION ALL
+            SELECT 1, seq, NULL, id, is_voiding, terms FROM statements
+            WHERE tenant_no = $t AND ref_target = $id AND ref_target IS NOT NULL;
+            """, ("$t", Integer), ("$id", Blob));
+        selectMergedTarget = SqliteConnections.Prepare(connection, """
+            SELECT s.seq, s.is_voiding, s.terms FROM statement_ids AS i CROSS JOIN statements AS s
+            WHERE i.tenant_no = $t AND i.id = $id AND s.seq = i.seq;
+            """, ("$t", Integer), ("$id", Blob));
+        selectTargetBySeq = SqliteConnections.Prepare(connection, "SELECT seq, is_voiding, terms FROM statements WHERE seq = $seq;", ("$seq", Integer));
+        selectReferrers = SqliteConnections.Prepare(connection, """
+            SELECT seq, id, is_voiding, terms FROM statements
+            WHERE tenant_no = $t AND ref_target = $id AND ref_target IS NOT NULL;
+            """, ("$t", Integer), ("$id", Blob));
+        insertStatement = SqliteConnections.Prepare(connection, """
+            INSERT INTO statements (seq, tenant_no, id, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp)
+            VALUES ($seq, $t, $id, $key, $client, $blob, $hash, $terms, $ref, $isVoiding, $voided, $hasTimestamp);
+            """,
+            ("$seq", Integer), ("$t", Integer), ("$id", Blob), ("$key", Integer), ("$client", Integer), ("$blob", Blob),
+            ("$hash", Blob), ("$terms", Blob), ("$ref", Blob), ("$isVoiding", Integer), ("$voided", Integer), ("$hasTimestamp", Integer));
+        markVoided = SqliteConnections.Prepare(connection, "UPDATE statements SET voided = 1 WHERE seq = $seq;", ("$seq", Integer));
+        updateTerms = SqliteConnections.Prepare(connection, "UPDATE statements SET terms = $terms WHERE seq = $seq;", ("$terms", Blob), ("$seq", Integer));
+        selectSegment = SqliteConnections.Prepare(connection, "SELECT id FROM segments WHERE first_seq <= $seq AND last_seq >= $seq;", ("$seq", Integer));
+        insertPosting = SqliteConnections.Prepare(connection, """
+            INSERT OR IGNORE INTO statement_terms (segment, tenant_no, term, seq) VALUES ($segment, $t, $term, $seq);
+            INSERT INTO term_counts (tenant_no, term, n) VALUES ($t, $term, changes())
+            ON CONFLICT (tenant_no, term) DO UPDATE SET n = n + excluded.n;
+            """, ("$segment", Integer), ("$t", Integer), ("$term", Blob), ("$seq", Integer));
+        commands =
+        [
+            begin, commit, rollback, savepoint, release, rollbackToSavepoint, insertTenant, selectTenant, probe,
+            selectMergedTarget, selectTargetBySeq, selectReferrers, insertStatement, markVoided, updateTerms,
+            selectSegment, insertPosting,
+        ];
+
+        thread = new Thread(Run) { IsBackground = true, Name = "LearnerVault statement writer" };
+        thread.Start();
+    }
+
+    /// <summary>Recent statements held in memory before they are merged into a segment: about a tenth of those
+    /// already merged (a merge rewrites the id index, so it must be amortised over enough statements), within bounds.</summary>
+    private int MergeThreshold => fixedMergeThreshold ?? (int)Math.Clamp(mergedStatements / 10, 20_000, 200_000);
+
+    public async Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
+    {
+        var request = WriteRequest.Create(tenantId, batch, cancellationToken);
+        try
+        {
+            await queue.Writer.WriteAsync(request, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(SqliteStatementStore), "The statement store is closed.");
+        }
+
+        return await request.Completion.Task;
+    }
+
+    private void Run()
+    {
+        var reader = queue.Reader;
+        var group = new List<WriteRequest>();
+        try
+        {
+            while (WaitToRead(reader))
+            {
+                group.Clear();
+                var statements = 0;
+                while (group.Count < MaxBatchesPerCommit && statements < MaxStatementsPerCommit && reader.TryRead(out var request))
+                {
+                    if (request.CancellationToken.IsCancellationRequested)
+                    {
+                        request.Completion.TrySetCanceled(request.CancellationToken);
+                        continue;
+                    }
+
+                    group.Add(request);
+                    statements += request.Batch.Count;
+                }
+
+                if (group.Count > 0)
+                {
+                    CommitGroup(group);
+                }
+
+                if (recent.Count >= MergeThreshold)
+                {
+                    Merge();
+                }
+            }
+
+            stopped.TrySetResult();
+        }
+        catch (Exception exception)
+        {
+            // Not expected: CommitGroup handles its own failures. Fail whatever is still queued rather than hang callers.
+            foreach (var request in group)
+            {
+                request.Completion.TrySetException(exception);
+            }
+
+            while (reader.TryRead(out var request))
+            {
+                request.Completion.TrySetException(exception);
+            }
+
+            stopped.TrySetException(exception);
+        }
+    }
+
+    private static bool WaitToRead(ChannelReader<WriteRequest> reader)
+    {
+        var wait = reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void CommitGroup(List<WriteRequest> group)
+    {
+        var results = new object?[group.Count];
+        Volatile.Write(ref inFlightFrom, lastStored + 1);
+        try
+        {
+            begin.ExecuteNonQuery();
+            for (var i = 0; i < group.Count; i++)
+            {
+                var request = group[i];
+                var tenantNo = EnsureTenant(request.TenantId);
+                batchKeys.Clear();
+                batchStatements.Clear();
+                batchTerms.Clear();
+                savepoint.ExecuteNonQuery();
+                try
+                {
+                    results[i] = Apply(tenantNo, request.Batch);
+                    release.ExecuteNonQuery();
+                    groupStatements.AddRange(batchStatements);
+                    groupTerms.AddRange(batchTerms);
+                }
+                catch (Exception exception) when (exception is StatementConflictException or ArgumentException)
+                {
+                    rollbackToSavepoint.ExecuteNonQuery();
+                    release.ExecuteNonQuery();
+                    foreach (var key in batchKeys)
+                    {
+                        pending.Remove(key);
+                    }
+
+                    results[i] = exception;
+                }
+            }
+
+            commit.ExecuteNonQuery();
+            tenantsAddedInTransaction.Clear();
+            // Published before any caller hears of success, so a read after the acknowledgement sees the statements.
+            recent.Publish(groupStatements, groupTerms);
+        }
+        catch (Exception exception)
+        {
+            // A failure of the transaction itself (I/O, disk full, busy): nothing of the group is durable.
+            TryRollback();
+            foreach (var tenant in tenantsAddedInTransaction)
+            {
+                tenantNumbers.Remove(tenant);
+            }
+
+            tenantsAddedInTransaction.Clear();
+            foreach (var request in group)
+            {
+                request.Completion.TrySetException(exception);
+            }
+
+            return;
+        }
+        finally
+        {
+            Volatile.Write(ref inFlightFrom, 0);
+            pending.Clear();
+            groupStatements.Clear();
+            groupTerms.Clear();
+        }
+
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (results[i] is Exception exception)
+            {
+                group[i].Completion.TrySetException(exception);
+            }
+            else
+            {
+                group[i].Completion.TrySetResult((IReadOnlyList<WriteOutcome>)results[i]!);
+            }
+        }
+    }
+
+    private void TryRollback()
+    {
+        try
+        {
+            if (!connection.IsAutoCommit())
+            {
+                rollback.ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException)
+        {
+            // SQLite already rolled back (it does so itself on some I/O errors).
+        }
+    }
+
+    private long EnsureTenant(Guid tenantId)
+    {
+        if (tenantNumbers.TryGetValue(tenantId, out var number))
+        {
+            return number;
+        }
+
+        var id = SqliteValues.GuidBytes(tenantId);
+        insertTenant.Parameters[0].Value = id;
+        if (insertTenant.ExecuteNonQuery() > 0)
+        {
+            tenantsAddedInTransaction.Add(tenantId);
+        }
+
+        selectTenant.Parameters[0].Value = id;
+        number = (long)selectTenant.ExecuteScalar()!;
+        tenantNumbers[tenantId] = number;
+        return number;
+    }
+
+    private WriteOutcome[] Apply(long tenantNo, IReadOnlyList<StatementRecord> batch)
+    {
+        var outcomes = new WriteOutcome[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var statement = batch[i];
+            var key = (tenantNo, statement.Id);
+            var id = SqliteValues.GuidBytes(statement.Id);
+            List<Referrer>? referrers = null;
+            byte[]? existingHash = null;
+            if (pending.TryGetValue(key, out var entry) || recent.TryGet(tenantNo, statement.Id, out entry))
+            {
+                existingHash = entry.ContentHash;
+            }
+            else
+            {
+                existingHash = Probe(tenantNo, id, out referrers);
+            }
+
+            if (existingHash is not null)
+            {
+                if (existingHash.AsSpan().SequenceEqual(statement.ContentHash))
+                {
+                    outcomes[i] = WriteOutcome.Duplicate;
+                    continue;
+                }
+
+                throw new StatementConflictException(statement.Id);
+            }
+
+            var terms = new StoredTermSet();
+            foreach (var term in statement.Terms)
+            {
+                terms.Add(StoredTerm.From(term));
+            }
+
+            byte[]? refTarget = null;
+            if (statement.RefTarget is { } targetId)
+            {
+                refTarget = SqliteValues.GuidBytes(targetId);
+                if (FindTarget(tenantNo, targetId, refTarget) is { } target)
+                {
+                    // Filters match a statement that references a matching one (xAPI Communication 2.1.3),
+                    // recursively: the target's terms already include what it inherited.
+                    terms.AddBlob(target.Terms);
+                    if (statement.IsVoiding && !target.IsVoiding)
+                    {
+                        markVoided.Parameters[0].Value = target.Seq;
+                        markVoided.ExecuteNonQuery();
+                    }
+                }
+            }
+
+            // A stored voiding statement that references this one voids it, unless this one is itself voiding.
+            var voided = !statement.IsVoiding && referrers is not null && referrers.Exists(r => r.IsVoiding);
+
+            var seq = NextStored();
+            var termsBlob = terms.ToBlob();
+            var p = insertStatement.Parameters;
+            p[0].Value = seq;
+            p[1].Value = tenantNo;
+            p[2].Value = id;
+            p[3].Value = statement.KeyId;
+            p[4].Value = statement.ClientId;
+            p[5].Value = statement.Blob;
+            p[6].Value = statement.ContentHash;
+            p[7].Value = termsBlob;
+            p[8].Value = (object?)refTarget ?? DBNull.Value;
+            p[9].Value = statement.IsVoiding ? 1L : 0L;
+            p[10].Value = voided ? 1L : 0L;
+            p[11].Value = statement.HasTimestamp ? 1L : 0L;
+            insertStatement.ExecuteNonQuery();
+
+            pending[key] = new RecentEntry(seq, statement.ContentHash);
+            batchKeys.Add(key);
+            var postings = new List<StoredTerm>(terms.Count + 1);
+            postings.AddRange(terms.Items);
+            postings.Add(StoredTerm.ForClient(statement.ClientId));
+            batchStatements.Add(new RecentStatement(tenantNo, statement.Id, seq, statement.ContentHash, postings));
+
+            if (referrers is not null && terms.Count > 0)
+            {
+                // ...and every stored statement that references this one inherits its terms.
+                PropagateTerms(tenantNo, seq, terms, referrers);
+            }
+
+            outcomes[i] = WriteOutcome.Stored;
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>A target stored after the statements that reference it: they (and, recursively, their referrers) gain
+    /// its terms, so that filters match in whatever order the statements arrived.</summary>
+    private void PropagateTerms(long tenantNo, long targetSeq, StoredTermSet targetTerms, List<Referrer> referrers)
+    {
+        var visited = new HashSet<long> { targetSeq };
+        var queue = new Queue<(Referrer Referrer, IReadOnlyList<StoredTerm> Added)>();
+        foreach (var referrer in referrers)
+        {
+            queue.Enqueue((referrer, targetTerms.Items));
+        }
+
+        while (queue.TryDequeue(out var item))
+        {
+            var (referrer, added) = item;
+            if (!visited.Add(referrer.Seq))
+            {
+                continue;
+            }
+
+            var existing = StoredTermSet.FromBlob(referrer.Terms);
+            var gained = added.Where(existing.Add).ToList();
+            if (gained.Count == 0)
+            {
+                continue;
+            }
+
+            updateTerms.Parameters[0].Value = existing.ToBlob();
+            updateTerms.Parameters[1].Value = referrer.Seq;
+            updateTerms.ExecuteNonQuery();
+            if (referrer.Seq > recent.Floor)
+            {
+                batchTerms.AddRange(gained.Select(term => (tenantNo, referrer.Seq, term)));
+            }
+            else
+            {
+                // Already merged: its postings live in the segment that holds it.
+                selectSegment.Parameters[0].Value = referrer.Seq;
+                var segment = (long)selectSegment.ExecuteScalar()!;
+                foreach (var term in gained)
+                {
+                    var p = insertPosting.Parameters;
+                    p[0].Value = segment;
+                    p[1].Value = tenantNo;
+                    p[2].Value = term.ToBytes();
+                    p[3].Value = referrer.Seq;
+                    insertPosting.ExecuteNonQuery();
+                }
+            }
+
+            foreach (var next in SelectReferrers(tenantNo, referrer.Id))
+            {
+                queue.Enqueue((next, gained));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The time through which every statement is visible to readers: just before now when no write is in flight,
+    /// else just before the first stored value the in-flight group may use.
+    /// </summary>
+    public DateTimeOffset ConsistentThrough()
+    {
+        // Read the clock before the in-flight marker: a group that starts after this read takes stored values at
+        // or after this instant, so excluding the instant itself keeps the answer true.
+        var now = SqliteValues.ToUnixMicroseconds(timeProvider.GetUtcNow());
+        var from = Volatile.Read(ref inFlightFrom);
+        // Under a burst, stored values may run a few microseconds ahead of the clock; when idle all are visible.
+        var through = from == 0 ? Math.Max(now - 1, Volatile.Read(ref lastStored)) : Math.Min(now, from) - 1;
+        return SqliteValues.FromUnixMicroseconds(through);
+    }
+
+    private long NextStored()
+    {
+        var now = SqliteValues.ToUnixMicroseconds(timeProvider.GetUtcNow());
+        lastStored = Math.Max(now, lastStored + 1);
+        return lastStored;
+    }
+
+    /// <summary>Content hash of a merged statement with this id (or null), and the statements referencing the id.</summary>
+    private byte[]? Probe(long tenantNo, byte[] id, out List<Referrer>? referrers)
+    {
+        probe.Parameters[0].Value = tenantNo;
+        probe.Parameters[1].Value = id;
+        byte[]? existing = null;
+        referrers = null;
+        using var reader = probe.ExecuteReader();
+        while (reader.Read())
+        {
+            if (reader.GetInt64(0) == 0)
+            {
+                existing = (byte[])reader.GetValue(2);
+            }
+            else
+            {
+                (referrers ??= []).Add(new Referrer(reader.GetInt64(1), (byte[])reader.GetValue(3), reader.GetInt64(4) != 0, (byte[])reader.GetValue(5)));
+            }
+        }
+
+        return existing;
+    }
+
+    private Target? FindTarget(long tenantNo, Guid targetId, byte[] targetIdBytes)
+    {
+        SqliteCommand command;
+        if (pending.TryGetValue((tenantNo, targetId), out var entry) || recent.TryGet(tenantNo, targetId, out entry))
+        {
+            command = selectTargetBySeq;
+            command.Parameters[0].Value = entry.Seq;
+        }
+        else
+        {
+            command = selectMergedTarget;
+            command.Parameters[0].Value = tenantNo;
+            command.Parameters[1].Value = targetIdBytes;
+        }
+
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new Target(reader.GetInt64(0), reader.GetInt64(1) != 0, (byte[])reader.GetValue(2)) : null;
+    }
+
+    private List<Referrer> SelectReferrers(long tenantNo, byte[] id)
+    {
+        selectReferrers.Parameters[0].Value = tenantNo;
+        selectReferrers.Parameters[1].Value = id;
+        var referrers = new List<Referrer>();
+        using var reader = selectReferrers.ExecuteReader();
+        while (reader.Read())
+        {
+            referrers.Add(new Referrer(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetInt64(2) != 0, (byte[])reader.GetValue(3)));
+        }
+
+        return referrers;
+    }
+
+    /// <summary>
+    /// Moves the recent statements into a new segment: their ids into <c>statement_ids</c> and their postings into
+    /// <c>statement_terms</c>, both sorted, in one transaction; then the memory index starts afresh. A failed merge
+    /// changes nothing and is tried again later.
+    /// </summary>
+    private void Merge()
+    {
+        var from = recent.Floor;
+        var through = lastStored;
+        try
+        {
+            begin.ExecuteNonQuery();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO segments (first_seq, last_seq, size)
+                SELECT $from + 1, $through, count(*) FROM statements WHERE seq > $from AND seq <= $through
+                RETURNING id, size;
+                """;
+            command.Parameters.AddWithValue("$from", from);
+            command.Parameters.AddWithValue("$through", through);
+            long segment;
+            long size;
+            using (var reader = command.ExecuteReader())
+            {
+                reader.Read();
+                segment = reader.GetInt64(0);
+                size = reader.GetInt64(1);
+            }
+
+            command.Parameters.AddWithValue("$segment", segment);
+            command.CommandText = """
+                INSERT INTO statement_ids (tenant_no, id, seq)
+                SELECT tenant_no, id, seq FROM statements WHERE seq > $from AND seq <= $through ORDER BY tenant_no, id;
+
+                WITH RECURSIVE slot (n) AS (
+                    SELECT 0
+                    UNION ALL
+                    SELECT n + 1 FROM slot
+                    WHERE n + 1 < (SELECT max(length(terms)) / 17 FROM statements WHERE seq > $from AND seq <= $through)
+                )
+                INSERT OR IGNORE INTO statement_terms (segment, tenant_no, term, seq)
+                SELECT $segment, tenant_no, term, seq FROM (
+                    SELECT s.tenant_no AS tenant_no, substr(s.terms, slot.n * 17 + 1, 17) AS term, s.seq AS seq
+                    FROM statements AS s CROSS JOIN slot
+                    WHERE s.seq > $from AND s.seq <= $through AND slot.n < length(s.terms) / 17
+                    UNION ALL
+                    -- The client's pseudo-term: kind 255, then the client id as a 128-bit big-endian number.
+                    SELECT tenant_no, unhex('FF0000000000000000' || printf('%016X', client_id)), seq
+                    FROM statements WHERE seq > $from AND seq <= $through
+                )
+                ORDER BY tenant_no, term, seq;
+
+                INSERT INTO term_counts (tenant_no, term, n)
+                SELECT tenant_no, term, count(*) FROM statement_terms WHERE segment = $segment GROUP BY tenant_no, term
+                ON CONFLICT (tenant_no, term) DO UPDATE SET n = n + excluded.n;
+                """;
+            command.ExecuteNonQuery();
+            commit.ExecuteNonQuery();
+            recent.Reset(through);
+            mergedStatements += size;
+        }
+        catch (SqliteException)
+        {
+            // Keep the statements in memory; the next merge retries. Writes are unaffected.
+            TryRollback();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Completing the queue lets the writer drain every batch already accepted, then stop.
+        queue.Writer.TryComplete();
+        try
+        {
+            await stopped.Task;
+        }
+        finally
+        {
+            foreach (var command in commands)
+            {
+                command.Dispose();
+            }
+
+            try
+            {
+                // Leave a self-contained data file behind (WAL folded in), then close.
+                SqliteConnections.Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+            }
+            catch (SqliteException)
+            {
+                // A reader still open elsewhere can block the checkpoint; the WAL is replayed on next open.
+            }
+
+            SqliteConnections.Close(connection);
+        }
+    }
+
+    private sealed record Target(long Seq, bool IsVoiding, byte[] Terms);
+
+    private sealed record Referrer(long Seq, byte[] Id, bool IsVoiding, byte[] Terms);
+
+    private sealed record WriteRequest(
+        Guid TenantId,
+        IReadOnlyList<StatementRecord> Batch,
+        TaskCompletionSource<IReadOnlyList<WriteOutcome>> Completion,
+        CancellationToken CancellationToken)
+    {
+        public static WriteRequest Create(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken) =>
+            new(tenantId, batch, new TaskCompletionSource<IReadOnlyList<WriteOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+    }
+}
+
+internal static class SqliteConnectionExtensions
+{
+    /// <summary>True when no transaction is open on the connection (sqlite3_get_autocommit).</summary>
+    public static bool IsAutoCommit(this SqliteConnection connection) =>
+        SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0;
+}

@@ -1,0 +1,290 @@
+using System.Security.Cryptography;
+using System.Text;
+using LearnerVault.Privacy;
+using LearnerVault.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace LearnerVault.Storage.Tests;
+
+/// <summary>What is particular to the SQLite backend: files, migrations, pragmas, merges and query plans.</summary>
+public sealed class SqliteBackendTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+    private readonly MasterKey masterKey = MasterKey.FromBytes(KeyWrapping.NewKey());
+    private readonly ManualTimeProvider time = new(new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero));
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string DataFile => Path.Combine(folder.Path, SqliteBackend.DataFileName);
+
+    private string KeyFile => Path.Combine(folder.Path, SqliteBackend.KeyStoreFileName);
+
+    public void Dispose() => folder.Dispose();
+
+    private static IndexTerm Term(TermKind kind, string value) => new(kind, SHA256.HashData(Encoding.UTF8.GetBytes(value))[..16]);
+
+    private static StatementRecord Statement(params IndexTerm[] terms) =>
+        new(Guid.NewGuid(), 1, RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32), terms, null, false, 1, true);
+
+    private SqliteConnection OpenRaw(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static List<string> Tables(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name;";
+        using var reader = command.ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    [Fact]
+    public async Task Open_NewFolder_CreatesSeparateDataAndKeyFilesOwnerOnly()
+    {
+        var nested = Path.Combine(folder.Path, "a", "b");
+
+        await using (SqliteBackend.Open(nested, masterKey, time))
+        {
+        }
+
+        var data = Path.Combine(nested, SqliteBackend.DataFileName);
+        var keys = Path.Combine(nested, SqliteBackend.KeyStoreFileName);
+        using (var connection = OpenRaw(data))
+        {
+            var tables = Tables(connection);
+            Assert.Contains("statements", tables);
+            Assert.Contains("clients", tables);
+            Assert.DoesNotContain("keys", tables);
+        }
+
+        using (var connection = OpenRaw(keys))
+        {
+            var tables = Tables(connection);
+            Assert.Contains("keys", tables);
+            Assert.DoesNotContain("statements", tables);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            var groupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+            Assert.Equal(default, File.GetUnixFileMode(data) & groupOrOther);
+            Assert.Equal(default, File.GetUnixFileMode(keys) & groupOrOther);
+        }
+    }
+
+    [Fact]
+    public async Task Open_Twice_AppliesEachMigrationOnce()
+    {
+        await using (SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+        }
+
+        await using (SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+        }
+
+        using var data = OpenRaw(DataFile);
+        using var keys = OpenRaw(KeyFile);
+        Assert.Equal(SchemaMigrator.Load(SchemaMigrator.DataSet).Count, Scalar(data, "SELECT count(*) FROM schema_version;"));
+        Assert.Equal(SchemaMigrator.Load(SchemaMigrator.KeysSet).Count, Scalar(keys, "SELECT count(*) FROM schema_version;"));
+        Assert.Equal(Scalar(data, "SELECT count(*) FROM schema_version;"), Scalar(data, "SELECT max(version) FROM schema_version;"));
+    }
+
+    [Fact]
+    public async Task Open_SchemaNewerThanThisBuild_Refuses()
+    {
+        await using (SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={DataFile};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO schema_version (version, name, applied) VALUES (999, 'future', 0);";
+            command.ExecuteNonQuery();
+        }
+
+        var exception = Assert.Throws<InvalidOperationException>(() => SqliteBackend.Open(folder.Path, masterKey, time));
+        Assert.Contains("newer", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Connections_HaveDurabilityPragmas()
+    {
+        using var connection = SqliteConnections.Open(DataFile, ConnectionRole.Writer);
+
+        Assert.Equal("wal", SqliteConnections.ExecuteScalar(connection, "PRAGMA journal_mode;"));
+        Assert.Equal(2L, SqliteConnections.ExecuteScalar(connection, "PRAGMA synchronous;")); // FULL
+        Assert.Equal(1L, SqliteConnections.ExecuteScalar(connection, "PRAGMA foreign_keys;"));
+        Assert.Equal((long)SqliteConnections.BusyTimeoutMilliseconds, SqliteConnections.ExecuteScalar(connection, "PRAGMA busy_timeout;"));
+        Assert.Equal(2L, SqliteConnections.ExecuteScalar(connection, "PRAGMA temp_store;")); // MEMORY
+    }
+
+    [Fact]
+    public async Task Merge_AfterWrites_MovesIdsAndPostingsIntoSegmentsAndReadsStillAgree()
+    {
+        var verb = Term(TermKind.Verb, "merged");
+        var tenant = Guid.NewGuid();
+        var written = new List<StatementRecord>();
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, new SqliteBackendOptions { MergeThreshold = 10 }))
+        {
+            for (var i = 0; i < 7; i++)
+            {
+                var batch = Enumerable.Range(0, 5).Select(_ => Statement(verb, Term(TermKind.Agent, "a" + (i % 2)))).ToArray();
+                written.AddRange(batch);
+                await backend.Statements.WriteAsync(tenant, batch, Ct);
+            }
+
+            var page = await backend.Statements.QueryAsync(tenant, new StatementQuery { Terms = [verb], Limit = 100 }, Ct);
+            Assert.Equal(written.Select(s => s.Id).Reverse(), page.Statements.Select(s => s.Id));
+            var agent = await backend.Statements.QueryAsync(tenant, new StatementQuery { Terms = [verb, Term(TermKind.Agent, "a1")], Limit = 7, Ascending = true }, Ct);
+            Assert.Equal(written.Where((_, i) => (i / 5) % 2 == 1).Select(s => s.Id).Take(7), agent.Statements.Select(s => s.Id));
+            foreach (var statement in written)
+            {
+                Assert.NotNull(await backend.Statements.GetAsync(tenant, statement.Id, Ct));
+            }
+        }
+
+        using var connection = OpenRaw(DataFile);
+        // Merges after the 2nd (10 statements), 4th (10) and 6th (10) batches; the last 5 stay recent.
+        Assert.Equal(3, Scalar(connection, "SELECT count(*) FROM segments;"));
+        Assert.Equal(30, Scalar(connection, "SELECT count(*) FROM statement_ids;"));
+        Assert.Equal(30 * 3, Scalar(connection, "SELECT count(*) FROM statement_terms;"));
+        Assert.Equal(35, Scalar(connection, "SELECT count(*) FROM statements;"));
+    }
+
+    [Fact]
+    public async Task Reopen_WithRecentStatements_RebuildsTheirIndex()
+    {
+        var verb = Term(TermKind.Verb, "rebuilt");
+        var tenant = Guid.NewGuid();
+        var statement = Statement(verb);
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+            await backend.Statements.WriteAsync(tenant, [statement], Ct);
+        }
+
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+            var page = await backend.Statements.QueryAsync(tenant, new StatementQuery { Terms = [verb] }, Ct);
+            Assert.Equal([statement.Id], page.Statements.Select(s => s.Id));
+            Assert.Equal([WriteOutcome.Duplicate], await backend.Statements.WriteAsync(tenant, [statement], Ct));
+            await Assert.ThrowsAsync<StatementConflictException>(() =>
+                backend.Statements.WriteAsync(tenant, [statement with { ContentHash = new byte[32] }], Ct));
+        }
+    }
+
+    [Fact]
+    public async Task Dispose_WithWritesQueued_DrainsThemBeforeClosing()
+    {
+        var tenant = Guid.NewGuid();
+        var statements = Enumerable.Range(0, 200).Select(_ => Statement()).ToList();
+        Task[] writes;
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+            writes = statements.Select(s => (Task)backend.Statements.WriteAsync(tenant, [s], Ct)).ToArray();
+        }
+
+        await Task.WhenAll(writes);
+        await using var reopened = SqliteBackend.Open(folder.Path, masterKey, time);
+        foreach (var statement in statements)
+        {
+            Assert.NotNull(await reopened.Statements.GetAsync(tenant, statement.Id, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task WriteAsync_AfterDispose_ThrowsObjectDisposed()
+    {
+        var backend = SqliteBackend.Open(folder.Path, masterKey, time);
+        var statements = backend.Statements;
+        await backend.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => statements.WriteAsync(Guid.NewGuid(), [Statement()], Ct));
+    }
+
+    public static TheoryData<string> QueryShapes()
+    {
+        var data = new TheoryData<string>
+        {
+            StatementQuerySql.GetMerged,
+            StatementQuerySql.GetBySeq,
+            StatementQuerySql.Newest,
+            StatementQuerySql.AllQuery(ascending: false),
+            StatementQuerySql.AllQuery(ascending: true),
+            StatementQuerySql.BySeqsQuery(ascending: false),
+            StatementQuerySql.BySeqsQuery(ascending: true),
+            StatementQuerySql.CountSql(3),
+        };
+        for (var others = 0; others <= 3; others++)
+        {
+            data.Add(StatementQuerySql.TermQuery(others, ascending: false));
+            data.Add(StatementQuerySql.TermQuery(others, ascending: true));
+        }
+
+        return data;
+    }
+
+    /// <summary>No statement read scans a big table or sorts its result: each is a bounded walk of an index.</summary>
+    [Theory]
+    [MemberData(nameof(QueryShapes))]
+    public async Task QueryPlan_EveryReadShape_UsesIndexesWithoutScanOrSort(string sql)
+    {
+        // Some data and statistics, so that the planner sees a realistic database.
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, new SqliteBackendOptions { MergeThreshold = 50 }))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                await backend.Statements.WriteAsync(Guid.NewGuid(), Enumerable.Range(0, 40).Select(j => Statement(Term(TermKind.Verb, "v" + (j % 3)))).ToArray(), Ct);
+            }
+        }
+
+        using var connection = SqliteConnections.Open(DataFile, ConnectionRole.Reader);
+        SqliteConnections.Execute(connection, "PRAGMA query_only = OFF; ANALYZE; PRAGMA query_only = ON;");
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var name in new[] { "$t", "$id", "$seq", "$lo", "$hi", "$limit", "$d", "$x0", "$x1", "$x2", "$s0", "$s1", "$s2", "$cap", "$seqs" })
+        {
+            if (sql.Contains(name, StringComparison.Ordinal))
+            {
+                command.Parameters.AddWithValue(name, name == "$seqs" ? "[1,2]" : name is "$id" or "$d" or "$x0" or "$x1" or "$x2" or "$s0" or "$s1" or "$s2" ? new byte[17] : 1L);
+            }
+        }
+
+        var plan = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        var text = string.Join("\n", plan);
+        foreach (var line in plan)
+        {
+            // Scanning the segments table (one row per merge), a json_each list, a LIMITed subquery is fine.
+            var allowed = line is "SCAN g" or "SCAN CONSTANT ROW" || line.StartsWith("SCAN json_each", StringComparison.Ordinal) || line.StartsWith("SCAN (subquery", StringComparison.Ordinal);
+            Assert.False(line.StartsWith("SCAN", StringComparison.Ordinal) && !allowed, $"Full scan in plan:\n{text}");
+        }
+
+        Assert.DoesNotContain("TEMP B-TREE", text, StringComparison.Ordinal);
+    }
+}
