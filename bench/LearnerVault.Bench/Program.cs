@@ -1,0 +1,3 @@
+using LearnerVault.Bench;
+
+return await BenchRunner.RunAsync(args);

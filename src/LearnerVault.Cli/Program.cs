@@ -1,0 +1,1 @@
+return await LearnerVault.Cli.Lvault.RunAsync(args);

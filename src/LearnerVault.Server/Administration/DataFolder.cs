@@ -1,0 +1,180 @@
+using System.Security.Cryptography;
+using LearnerVault.Privacy;
+using LearnerVault.Storage.Sqlite;
+
+namespace LearnerVault.Server.Administration;
+
+/// <summary>What <see cref="DataFolder.InitializeAsync"/> found or made.</summary>
+/// <param name="Created">True when this call created the data file; false when the folder was already initialised.</param>
+/// <param name="TenantId">The default tenant.</param>
+/// <param name="MasterKeyFile">The master key file in use, or null when the key came from <c>LV_MASTER_KEY</c>.</param>
+public sealed record InitResult(bool Created, Guid TenantId, string DataDirectory, string? MasterKeyFile);
+
+/// <summary>
+/// The embedded default's data folder: the data file, the key store in its own file beside it, and the master key file
+/// (unless the master key comes from the environment). The data file and the key store are backed up separately, so
+/// that a data backup alone never carries the means to read it.
+/// </summary>
+public sealed class DataFolder
+{
+    public const string DefaultTenantName = "demo";
+
+    private DataFolder()
+    {
+    }
+
+    /// <summary>The master key file: <paramref name="masterKeyFile"/> if given, else master.key in the data folder.</summary>
+    public static string MasterKeyPath(string dataDirectory, string? masterKeyFile) =>
+        string.IsNullOrWhiteSpace(masterKeyFile) ? Path.Combine(dataDirectory, SqliteBackend.MasterKeyFileName) : masterKeyFile;
+
+    /// <summary>
+    /// Creates the folder, the master key file (owner read/write only) unless <c>LV_MASTER_KEY</c> is set or the file
+    /// exists, the data file and key store, and the default tenant with its keys. Safe to run again: an initialised
+    /// folder is left as it is.
+    /// </summary>
+    /// <exception cref="AdministrationException">The folder holds one of the data file and key store without the other,
+    /// or a key store without any master key.</exception>
+    public static async Task<InitResult> InitializeAsync(string dataDirectory, string? masterKeyFile, TimeProvider time, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        ArgumentNullException.ThrowIfNull(time);
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dataDirectory);
+        }
+        else
+        {
+            // The folder holds the master key file: keep other users out of it from the start.
+            Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var created = !File.Exists(DataFile(dataDirectory));
+        CheckComplete(dataDirectory, allowEmpty: true);
+
+        var keyPath = MasterKeyPath(dataDirectory, masterKeyFile);
+        var fromEnvironment = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable));
+        var masterKey = fromEnvironment || File.Exists(keyPath)
+            ? LoadMasterKey(keyPath)
+            : CreateMasterKey(dataDirectory, keyPath);
+
+        await using var backend = OpenBackend(dataDirectory, masterKey, time);
+        var tenants = await backend.Clients.ListTenantsAsync(ct);
+        var tenantId = tenants.Count > 0 ? tenants[0].Id : Guid.NewGuid();
+        await backend.Clients.EnsureTenantAsync(tenantId, DefaultTenantName, ct);
+        backend.Keys.EnsureTenant(tenantId);
+
+        return new InitResult(created, tenantId, dataDirectory, fromEnvironment ? null : keyPath);
+    }
+
+    /// <summary>Opens an initialised data folder with its master key (from <c>LV_MASTER_KEY</c> or the key file).</summary>
+    /// <exception cref="AdministrationException">The folder is not initialised, is incomplete, or the master key is missing or unusable.</exception>
+    public static SqliteBackend Open(string dataDirectory, string? masterKeyFile, TimeProvider time)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        ArgumentNullException.ThrowIfNull(time);
+
+        if (!Directory.Exists(dataDirectory) || (!File.Exists(DataFile(dataDirectory)) && !File.Exists(KeyStoreFile(dataDirectory))))
+        {
+            throw new AdministrationException($"the data folder '{dataDirectory}' is not initialised: run 'lvault init --data {dataDirectory}'");
+        }
+
+        CheckComplete(dataDirectory, allowEmpty: false);
+        return OpenBackend(dataDirectory, LoadMasterKey(MasterKeyPath(dataDirectory, masterKeyFile)), time);
+    }
+
+    /// <summary>The default tenant of an initialised folder: the first one created.</summary>
+    public static async Task<Guid> DefaultTenantAsync(SqliteBackend backend, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        var tenants = await backend.Clients.ListTenantsAsync(ct);
+        return tenants.Count > 0
+            ? tenants[0].Id
+            : throw new AdministrationException("the data folder has no tenant: run 'lvault init' on it");
+    }
+
+    private static string DataFile(string dataDirectory) => Path.Combine(dataDirectory, SqliteBackend.DataFileName);
+
+    private static string KeyStoreFile(string dataDirectory) => Path.Combine(dataDirectory, SqliteBackend.KeyStoreFileName);
+
+    // Opening would silently create whichever file is missing: a fresh key store beside old data makes that data
+    // unreadable for good, so a half-restored folder is refused instead.
+    private static void CheckComplete(string dataDirectory, bool allowEmpty)
+    {
+        var hasData = File.Exists(DataFile(dataDirectory));
+        var hasKeys = File.Exists(KeyStoreFile(dataDirectory));
+        if (hasData && !hasKeys)
+        {
+            throw new AdministrationException(
+                $"'{dataDirectory}' has {SqliteBackend.DataFileName} but no {SqliteBackend.KeyStoreFileName}: restore the key store from its backup");
+        }
+
+        if (hasKeys && !hasData)
+        {
+            throw new AdministrationException(
+                $"'{dataDirectory}' has {SqliteBackend.KeyStoreFileName} but no {SqliteBackend.DataFileName}: restore the data file from its backup");
+        }
+
+        if (!allowEmpty && !hasData)
+        {
+            throw new AdministrationException($"the data folder '{dataDirectory}' is not initialised: run 'lvault init --data {dataDirectory}'");
+        }
+    }
+
+    private static MasterKey CreateMasterKey(string dataDirectory, string keyPath)
+    {
+        if (File.Exists(KeyStoreFile(dataDirectory)))
+        {
+            throw new AdministrationException(
+                $"'{dataDirectory}' has a key store but no master key: set {MasterKey.EnvironmentVariable} or restore the master key file '{keyPath}'");
+        }
+
+        try
+        {
+            return MasterKey.CreateFile(keyPath);
+        }
+        catch (IOException) when (File.Exists(keyPath))
+        {
+            // Another process created it first: use theirs.
+            return LoadMasterKey(keyPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new AdministrationException($"cannot create the master key file '{keyPath}': {ex.Message}", ex);
+        }
+    }
+
+    private static MasterKey LoadMasterKey(string keyPath)
+    {
+        try
+        {
+            return MasterKey.Load(keyPath);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new AdministrationException(
+                $"no master key: set {MasterKey.EnvironmentVariable} or restore the master key file '{keyPath}'", ex);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new AdministrationException(ex.Message, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new AdministrationException($"cannot read the master key file '{keyPath}': {ex.Message}", ex);
+        }
+    }
+
+    private static SqliteBackend OpenBackend(string dataDirectory, MasterKey masterKey, TimeProvider time)
+    {
+        try
+        {
+            return SqliteBackend.Open(dataDirectory, masterKey, time);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new AdministrationException(
+                $"the key store in '{dataDirectory}' cannot be opened with this master key (wrong key, or a damaged key store)", ex);
+        }
+    }
+}
