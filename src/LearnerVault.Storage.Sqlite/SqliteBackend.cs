@@ -84,7 +84,9 @@ public sealed partial class SqliteBackend : IAsyncDisposable
             var writer = new StatementWriter(writerConnection, timeProvider, recent, options.MergeThreshold);
             var statements = new SqliteStatementStore(writer, readers, tenants, recent);
             var clients = new SqliteClientStore(adminConnection, readers, timeProvider);
-            return new SqliteBackend(dataDirectory, statements, clients, keys, readers);
+            var backend = new SqliteBackend(dataDirectory, statements, clients, keys, readers);
+            backend.OpenDocuments(dataPath, readers, timeProvider);
+            return backend;
         }
         catch
         {
@@ -110,6 +112,7 @@ public sealed partial class SqliteBackend : IAsyncDisposable
         }
         finally
         {
+            CloseDocuments();
             clients.Dispose();
             readers.Dispose();
             keys.Dispose();

@@ -6,8 +6,10 @@ namespace LearnerVault.Storage.Sqlite;
 
 /// <summary>
 /// Versioned migrations: numbered SQL scripts embedded in this assembly (Migrations/&lt;set&gt;/NNNN_name.sql), applied in
-/// order inside one transaction, each recorded in <c>schema_version</c>. A file whose version is newer than this build
-/// knows is refused rather than risked.
+/// ascending order inside one transaction, each recorded in <c>schema_version</c>. Every script the file has not yet
+/// recorded is applied, not only those above the highest recorded number: features are developed in parallel, so a
+/// number may be absent from one build and arrive later (each script must therefore stand on its own). A file that
+/// records a version this build does not know is refused rather than risked.
 /// </summary>
 internal static class SchemaMigrator
 {
@@ -41,9 +43,9 @@ internal static class SchemaMigrator
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
         for (var i = 0; i < migrations.Count; i++)
         {
-            if (migrations[i].Version != i + 1)
+            if (migrations[i].Version < 1 || (i > 0 && migrations[i].Version == migrations[i - 1].Version))
             {
-                throw new InvalidOperationException($"Migrations of '{set}' must be numbered 1, 2, 3… without gaps.");
+                throw new InvalidOperationException($"Migrations of '{set}' must have distinct positive numbers.");
             }
         }
 
@@ -51,9 +53,12 @@ internal static class SchemaMigrator
     }
 
     /// <summary>Applies the pending migrations of <paramref name="set"/>; returns the schema version now in force.</summary>
-    public static int Migrate(SqliteConnection connection, string set, TimeProvider timeProvider)
+    public static int Migrate(SqliteConnection connection, string set, TimeProvider timeProvider) =>
+        Migrate(connection, Load(set), timeProvider);
+
+    /// <summary>Applies those of <paramref name="migrations"/> (sorted by version) that the file has not recorded.</summary>
+    internal static int Migrate(SqliteConnection connection, IReadOnlyList<Migration> migrations, TimeProvider timeProvider)
     {
-        var migrations = Load(set);
         using var transaction = connection.BeginTransaction(deferred: false);
         SqliteConnections.Execute(connection, """
             CREATE TABLE IF NOT EXISTS schema_version (
@@ -63,14 +68,16 @@ internal static class SchemaMigrator
             );
             """, transaction);
 
-        var current = CurrentVersion(connection, transaction);
-        if (current > migrations.Count)
+        var applied = AppliedVersions(connection, transaction);
+        var known = migrations.Select(m => m.Version).ToHashSet();
+        var unknown = applied.Where(v => !known.Contains(v)).ToList();
+        if (unknown.Count > 0)
         {
             throw new InvalidOperationException(
-                $"The database schema is version {current}, newer than this build of LearnerVault knows ({migrations.Count}). Use a newer build.");
+                $"The database schema has migration {unknown.Max()}, which this build of LearnerVault does not know: it is newer. Use a newer build.");
         }
 
-        foreach (var migration in migrations.Where(m => m.Version > current))
+        foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
         {
             SqliteConnections.Execute(connection, migration.Sql, transaction);
             using var record = connection.CreateCommand();
@@ -80,11 +87,26 @@ internal static class SchemaMigrator
             record.Parameters.AddWithValue("$name", migration.Name);
             record.Parameters.AddWithValue("$applied", SqliteValues.ToUnixMicroseconds(timeProvider.GetUtcNow()));
             record.ExecuteNonQuery();
-            current = migration.Version;
         }
 
+        var current = CurrentVersion(connection, transaction);
         transaction.Commit();
         return current;
+    }
+
+    private static HashSet<int> AppliedVersions(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT version FROM schema_version;";
+        using var reader = command.ExecuteReader();
+        var versions = new HashSet<int>();
+        while (reader.Read())
+        {
+            versions.Add(reader.GetInt32(0));
+        }
+
+        return versions;
     }
 
     public static int CurrentVersion(SqliteConnection connection, SqliteTransaction? transaction = null)
