@@ -22,6 +22,12 @@ public interface IKeyStore
     /// <summary>The learner's data key, created on first use. <paramref name="learnerPseudonym"/> is the keyed pseudonym, never an IFI.</summary>
     DataKey GetOrCreateLearnerKey(Guid tenantId, ReadOnlySpan<byte> learnerPseudonym);
 
+    /// <summary>
+    /// The data keys of several learners at once (in the order given), creating the missing ones together, so that
+    /// a batch of statements from new learners costs one durable key-store write rather than one per learner.
+    /// </summary>
+    IReadOnlyList<DataKey> GetOrCreateLearnerKeys(Guid tenantId, IReadOnlyList<byte[]> learnerPseudonyms);
+
     /// <summary>A data key by id, or null when it was destroyed (erasure) or never existed.</summary>
     DataKey? GetDataKey(Guid tenantId, long keyId);
 }

@@ -40,14 +40,17 @@ internal static class SqliteConnections
                 throw new InvalidOperationException($"SQLite refused WAL mode for {Path.GetFileName(path)} (got '{journalMode}').");
             }
 
-            var cacheKib = role == ConnectionRole.Writer ? 65_536 : 16_384;
+            // Page caches are counted in the server's resident memory (budget: 250 MiB for the whole process), so they
+            // stay modest; the operating system's page cache serves the rest. No mmap for the same reason: mapped
+            // file pages count as resident too.
+            var cacheKib = role == ConnectionRole.Writer ? 32_768 : 8_192;
             Execute(connection, $"""
                 PRAGMA synchronous = FULL;
                 PRAGMA foreign_keys = ON;
                 PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
                 PRAGMA temp_store = MEMORY;
                 PRAGMA cache_size = -{cacheKib};
-                PRAGMA mmap_size = 268435456;
+                PRAGMA mmap_size = 0;
                 PRAGMA analysis_limit = 1000;
                 PRAGMA secure_delete = {(secureDelete ? "ON" : "OFF")};
                 """);

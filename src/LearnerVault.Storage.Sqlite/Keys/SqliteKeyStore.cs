@@ -26,6 +26,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
     private readonly Lock writeLock = new();
     private readonly Lock readLock = new();
     private readonly Lock cacheLock = new();
+    private readonly ConcurrentQueue<KeyCreation> pendingCreations = new();
     private readonly TimeProvider timeProvider;
     private readonly ConcurrentDictionary<Guid, TenantKeys> tenants = new();
     private readonly KeyCache<(Guid Tenant, long Id), DataKey> keysById;
@@ -100,53 +101,159 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
             throw new ArgumentException("A learner pseudonym is required.", nameof(learnerPseudonym));
         }
 
-        var cacheKey = (tenantId, Convert.ToHexString(learnerPseudonym));
-        if (keysByLearner.TryGet(cacheKey, out var cached))
+        return GetOrCreateLearnerKeys(tenantId, [learnerPseudonym.ToArray()])[0];
+    }
+
+    public IReadOnlyList<DataKey> GetOrCreateLearnerKeys(Guid tenantId, IReadOnlyList<byte[]> learnerPseudonyms)
+    {
+        var result = new DataKey[learnerPseudonyms.Count];
+        List<int>? misses = null;
+        for (var i = 0; i < result.Length; i++)
         {
-            return cached;
+            if (learnerPseudonyms[i] is not { Length: > 0 } learner)
+            {
+                throw new ArgumentException("A learner pseudonym is required.", nameof(learnerPseudonyms));
+            }
+
+            if (keysByLearner.TryGet((tenantId, Convert.ToHexString(learner)), out var cached))
+            {
+                result[i] = cached;
+            }
+            else
+            {
+                (misses ??= []).Add(i);
+            }
         }
 
-        var learner = learnerPseudonym.ToArray();
+        if (misses is null)
+        {
+            return result;
+        }
+
         var epoch = Volatile.Read(ref destroyEpoch);
         var tenant = GetTenant(tenantId);
-        KeyRow? row;
+        List<KeyCreation>? toCreate = null;
         lock (readLock)
         {
             ThrowIfDisposed();
-            row = FindLearnerRow(readConnection, null, tenantId, learner);
-        }
-
-        DataKey key;
-        if (row is not null)
-        {
-            key = UnwrapDataKey(tenantId, tenant, row);
-        }
-        else
-        {
-            lock (writeLock)
+            foreach (var i in misses)
             {
-                ThrowIfDisposed();
-                using var transaction = writeConnection.BeginTransaction(deferred: false);
-                // Checked again inside the write transaction: of two callers racing for a new learner, the second
-                // finds the first one's key.
-                row = FindLearnerRow(writeConnection, transaction, tenantId, learner);
-                if (row is not null)
+                var row = FindLearnerRow(readConnection, null, tenantId, learnerPseudonyms[i]);
+                if (row is null)
                 {
-                    transaction.Commit();
-                    key = UnwrapDataKey(tenantId, tenant, row);
+                    (toCreate ??= []).Add(new KeyCreation(tenantId, learnerPseudonyms[i]));
                 }
                 else
                 {
-                    var raw = KeyWrapping.NewKey();
-                    var id = InsertWrapped(transaction, tenantId, KeyPurpose.LearnerData, learner, tenant.KekId, tenant.Kek, raw);
-                    transaction.Commit();
-                    key = new DataKey(id, raw);
+                    result[i] = UnwrapDataKey(tenantId, tenant, row);
+                    Cache(epoch, tenantId, result[i], (tenantId, Convert.ToHexString(learnerPseudonyms[i])));
                 }
             }
         }
 
-        Cache(epoch, tenantId, key, cacheKey);
-        return key;
+        if (toCreate is not null)
+        {
+            foreach (var creation in toCreate)
+            {
+                pendingCreations.Enqueue(creation);
+            }
+
+            CreatePending(toCreate);
+            var created = new Dictionary<string, DataKey>(StringComparer.Ordinal);
+            foreach (var creation in toCreate)
+            {
+                created[Convert.ToHexString(creation.Learner)] = creation.Key!;
+            }
+
+            foreach (var i in misses)
+            {
+                result[i] ??= created[Convert.ToHexString(learnerPseudonyms[i])];
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Flat combining: whoever takes the write lock creates every key queued so far in one transaction (one fsync),
+    /// so concurrent requests from new learners share a durable write instead of queueing one fsync each.
+    /// </summary>
+    private void CreatePending(List<KeyCreation> mine)
+    {
+        lock (writeLock)
+        {
+            ThrowIfDisposed();
+            if (mine.TrueForAll(c => c.Key is not null))
+            {
+                return;
+            }
+
+            var batch = new List<KeyCreation>();
+            while (pendingCreations.TryDequeue(out var creation))
+            {
+                batch.Add(creation);
+            }
+
+            var epoch = Volatile.Read(ref destroyEpoch);
+            var made = new Dictionary<(Guid, string), DataKey>();
+            using (var transaction = writeConnection.BeginTransaction(deferred: false))
+            {
+                foreach (var creation in batch)
+                {
+                    var learnerHex = Convert.ToHexString(creation.Learner);
+                    if (made.TryGetValue((creation.Tenant, learnerHex), out var already))
+                    {
+                        creation.Pending = already;
+                        continue;
+                    }
+
+                    var tenant = GetTenant(creation.Tenant);
+                    // Checked again inside the write transaction: of two callers racing for a new learner, the
+                    // second finds the first one's key.
+                    var row = FindLearnerRow(writeConnection, transaction, creation.Tenant, creation.Learner);
+                    DataKey key;
+                    if (row is not null)
+                    {
+                        key = UnwrapDataKey(creation.Tenant, tenant, row);
+                    }
+                    else
+                    {
+                        var raw = KeyWrapping.NewKey();
+                        var id = InsertWrapped(transaction, creation.Tenant, KeyPurpose.LearnerData, creation.Learner, tenant.KekId, tenant.Kek, raw);
+                        key = new DataKey(id, raw);
+                    }
+
+                    made[(creation.Tenant, learnerHex)] = key;
+                    creation.Pending = key;
+                }
+
+                transaction.Commit();
+            }
+
+            // Published only after the commit: no statement is encrypted under a key that is not yet durable.
+            foreach (var creation in batch)
+            {
+                creation.Key = creation.Pending;
+                Cache(epoch, creation.Tenant, creation.Key!, (creation.Tenant, Convert.ToHexString(creation.Learner)));
+            }
+
+            if (!mine.TrueForAll(c => c.Key is not null))
+            {
+                // Another caller took these requests into a transaction that failed.
+                throw new CryptographicException("The key store could not create a learner key.");
+            }
+        }
+    }
+
+    private sealed class KeyCreation(Guid tenant, byte[] learner)
+    {
+        public Guid Tenant { get; } = tenant;
+
+        public byte[] Learner { get; } = learner;
+
+        public DataKey? Pending { get; set; }
+
+        public DataKey? Key { get; set; }
     }
 
     public DataKey? GetDataKey(Guid tenantId, long keyId)
