@@ -1,5 +1,7 @@
 using LearnerVault.Privacy;
+using LearnerVault.Server.Activities;
 using LearnerVault.Server.Auth;
+using LearnerVault.Server.Documents;
 using LearnerVault.Server.Endpoints;
 using LearnerVault.Server.Options;
 using LearnerVault.Server.Pipeline;
@@ -58,6 +60,10 @@ public static class LearnerVaultServer
         services.AddSingleton<StatementService>();
         services.AddSingleton<IStatementIngest>(sp => sp.GetRequiredService<StatementService>());
         services.AddSingleton<ClientAuthenticator>();
+        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().Documents);
+        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().ActivityDefinitions);
+        services.AddSingleton<DocumentService>();
+        services.AddSingleton<ActivityDefinitionService>();
         return services;
     }
 
@@ -82,6 +88,11 @@ public static class LearnerVaultServer
 
         app.MapAboutEndpoints();
         app.MapStatementsEndpoints();
+        app.MapStateEndpoints();
+        app.MapActivityProfileEndpoints();
+        app.MapAgentProfileEndpoints();
+        app.MapActivitiesEndpoints();
+        app.MapAgentsEndpoints();
         return app;
     }
 }

@@ -35,8 +35,9 @@ public sealed record DocumentContent(long KeyId, byte[] Blob, byte[] IdBlob, byt
 /// <summary>A document read back.</summary>
 public sealed record StoredDocument(long KeyId, byte[] Blob, byte[] IdBlob, byte[] ETag, DateTimeOffset Updated);
 
-/// <summary>One entry of a listing: enough to decrypt the id and report Last-Modified.</summary>
-public sealed record StoredDocumentId(long KeyId, byte[] IdBlob, DateTimeOffset Updated);
+/// <summary>One entry of a listing: the document's full address (its registration and id terms, which the filter may
+/// leave open) and enough to decrypt the id and report Last-Modified.</summary>
+public sealed record StoredDocumentId(byte[] Registration, byte[] Id, long KeyId, byte[] IdBlob, DateTimeOffset Updated);
 
 public enum DocumentOutcome
 {

@@ -76,4 +76,66 @@ public sealed class EncryptionAtRestTests
             }
         }
     }
+
+    [Fact]
+    public async Task DataAndKeyFiles_AfterDocumentWrites_ContainNoDocumentContentOrIdsInPlaintext()
+    {
+        await using var app = await LearnerVaultAppFactory.StartAsync();
+        using var http = app.CreateClient();
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var mbox = $"mailto:doc.owner.{tag}@example.org";
+        var agent = Agent(mbox);
+        var activityId = $"http://example.org/learners/zoe-{tag}/portfolio";
+        var stateId = $"zoe-bookmark-{tag}";
+        var stateContent = $"{{\"diary\":\"Zoe's private state entry {tag}\"}}";
+        var agentProfileId = $"zoe-preferences-{tag}";
+        var agentProfileContent = $"agent profile free text {tag}";
+        var activityProfileId = $"portfolio-profile-{tag}";
+        var activityProfileContent = $"{{\"rubric\":\"activity profile text {tag}\"}}";
+        var definitionName = $"Zoe's portfolio definition {tag}";
+
+        var state = "activities/state?activityId=" + Uri.EscapeDataString(activityId) + "&agent=" + Uri.EscapeDataString(agent)
+            + "&stateId=" + Uri.EscapeDataString(stateId) + "&registration=" + Guid.NewGuid();
+        Assert.Equal(HttpStatusCode.NoContent, (await http.PutAsync(state, Content(stateContent), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await http.PostAsync(state, Content($"{{\"more\":\"merged {tag}\"}}"), Ct)).StatusCode);
+        var agentProfile = new HttpRequestMessage(HttpMethod.Put, "agents/profile?agent=" + Uri.EscapeDataString(agent) + "&profileId=" + Uri.EscapeDataString(agentProfileId))
+        {
+            Content = new StringContent(agentProfileContent, Encoding.UTF8, "text/plain"),
+        };
+        agentProfile.Headers.TryAddWithoutValidation("If-None-Match", "*");
+        Assert.Equal(HttpStatusCode.NoContent, (await http.SendAsync(agentProfile, Ct)).StatusCode);
+        var activityProfile = "activities/profile?activityId=" + Uri.EscapeDataString(activityId) + "&profileId=" + Uri.EscapeDataString(activityProfileId);
+        Assert.Equal(HttpStatusCode.NoContent, (await http.PostAsync(activityProfile, Content(activityProfileContent), Ct)).StatusCode);
+        var defining = Statement(mbox: mbox, activity: activityId);
+        defining["object"]!["definition"] = new JsonObject { ["name"] = new JsonObject { ["en"] = definitionName } };
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("statements", Content(defining), Ct)).StatusCode);
+
+        // Everything still reads back, through the keyed index and the keys.
+        var read = await http.GetAsync(state, Ct);
+        Assert.Contains(tag, await read.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var etag = read.Headers.ETag!.Tag.Trim('"');
+        var ids = await http.GetAsync("activities/state?activityId=" + Uri.EscapeDataString(activityId) + "&agent=" + Uri.EscapeDataString(agent), Ct);
+        Assert.Contains(stateId, await ids.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var activity = await (await http.GetAsync("activities?activityId=" + Uri.EscapeDataString(activityId), Ct)).ReadJsonAsync();
+        Assert.Equal(definitionName, activity["definition"]!["name"]!["en"]!.GetValue<string>());
+
+        await app.StopAsync();
+
+        var secrets = new[] { mbox, activityId, stateId, stateContent, agentProfileId, agentProfileContent, activityProfileId, activityProfileContent, definitionName, etag, tag };
+        var files = Directory.EnumerateFiles(app.DataDirectory, "*", SearchOption.AllDirectories).ToList();
+        Assert.Contains(files, f => Path.GetFileName(f) == "learnervault.db");
+        foreach (var file in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(file, Ct);
+            foreach (var secret in secrets)
+            {
+                foreach (var encoding in new Encoding[] { Encoding.UTF8, Encoding.Unicode })
+                {
+                    Assert.True(
+                        bytes.AsSpan().IndexOf(encoding.GetBytes(secret)) < 0,
+                        $"{Path.GetFileName(file)} contains a document datum in plaintext ({encoding.WebName}).");
+                }
+            }
+        }
+    }
 }

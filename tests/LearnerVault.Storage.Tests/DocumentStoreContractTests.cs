@@ -350,7 +350,11 @@ public abstract class DocumentStoreContractTests : IAsyncLifetime
 
         Assert.Equal(["none"], (await Store.ListAsync(Tenant, States(), null, Ct)).Select(IdText));
         Assert.Equal(["r1"], (await Store.ListAsync(Tenant, States(registration: "r1"), null, Ct)).Select(IdText));
-        Assert.Equal(2, (await Store.ListAsync(Tenant, States(anyRegistration: true), null, Ct)).Count);
+        var any = await Store.ListAsync(Tenant, States(anyRegistration: true), null, Ct);
+        Assert.Equal(2, any.Count);
+        Assert.Equal(State("r1", registration: "r1").Registration, any.Single(d => IdText(d) == "r1").Registration);
+        Assert.Equal(State("r1").Id, any.Single(d => IdText(d) == "r1").Id);
+        Assert.Empty(any.Single(d => IdText(d) == "none").Registration);
         Assert.Empty(await Store.ListAsync(Guid.NewGuid(), States(anyRegistration: true), null, Ct));
     }
 

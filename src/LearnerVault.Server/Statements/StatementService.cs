@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LearnerVault.Privacy;
+using LearnerVault.Server.Activities;
 using LearnerVault.Server.Options;
 using LearnerVault.Storage;
 using LearnerVault.Xapi;
@@ -11,7 +12,7 @@ namespace LearnerVault.Server.Statements;
 /// Statements in and out: validation, preparation, pseudonymous index terms and envelope encryption on the
 /// way in; decryption, the stored/timestamp properties and the requested format on the way out.
 /// </summary>
-public sealed class StatementService(IStatementStore store, IKeyStore keys, TenantCrypto crypto, ServerOptions options) : IStatementIngest
+public sealed class StatementService(IStatementStore store, IKeyStore keys, TenantCrypto crypto, ServerOptions options, ActivityDefinitionService definitions) : IStatementIngest
 {
     public Task<IReadOnlyList<Guid>> IngestAsync(ClientRecord client, IReadOnlyList<JsonElement> statements, XapiVersion version, CancellationToken cancellationToken = default) =>
         IngestAsync(client, statements, version, null, cancellationToken);
@@ -67,6 +68,8 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
             throw new StatementRejectedException(409, "A statement with the same id but different content is already stored.");
         }
 
+        // After the write, never before: only stored statements may define activities (Activities resource).
+        await definitions.RecordAsync(client, statements);
         return ids;
     }
 

@@ -14,13 +14,13 @@ public sealed class SqliteDocumentStore : IDocumentStore
     private const string GetSql = $"SELECT key_id, blob, id_blob, etag, updated FROM documents WHERE {KeyWhere};";
 
     private const string ListAnyRegistrationSql = """
-        SELECT key_id, id_blob, updated FROM documents
+        SELECT registration, doc, key_id, id_blob, updated FROM documents
         WHERE tenant_no = $t AND kind = $k AND activity = $a AND agent = $g AND updated > $since
         ORDER BY updated;
         """;
 
     private const string ListOneRegistrationSql = """
-        SELECT key_id, id_blob, updated FROM documents
+        SELECT registration, doc, key_id, id_blob, updated FROM documents
         WHERE tenant_no = $t AND kind = $k AND activity = $a AND agent = $g AND registration = $r AND updated > $since
         ORDER BY updated;
         """;
@@ -85,7 +85,8 @@ public sealed class SqliteDocumentStore : IDocumentStore
         using var row = command.ExecuteReader();
         while (row.Read())
         {
-            result.Add(new StoredDocumentId(row.GetInt64(0), (byte[])row.GetValue(1), SqliteValues.FromUnixMicroseconds(row.GetInt64(2))));
+            result.Add(new StoredDocumentId(
+                (byte[])row.GetValue(0), (byte[])row.GetValue(1), row.GetInt64(2), (byte[])row.GetValue(3), SqliteValues.FromUnixMicroseconds(row.GetInt64(4))));
         }
 
         return result;
