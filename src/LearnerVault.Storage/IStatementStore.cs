@@ -9,6 +9,7 @@ public interface IStatementStore
     /// <summary>
     /// Writes a batch atomically: either every new statement is stored, or (on a conflicting id) none is and
     /// <see cref="StatementConflictException"/> is thrown. Assigns <c>stored</c> strictly increasing in batch order.
+    /// A statement's attachments are written with it (a duplicate statement adds no reference; a failed batch stores none).
     /// A voiding statement marks its target voided unless the target is itself a voiding statement; a statement that
     /// arrives after its voiding statement is stored voided. A statement whose StatementRef target is stored inherits
     /// the target's index terms, so filters match referencing statements as the xAPI specification requires.
@@ -19,6 +20,16 @@ public interface IStatementStore
     Task<StoredStatement?> GetAsync(Guid tenantId, Guid id, CancellationToken cancellationToken = default);
 
     Task<StatementPage> QueryAsync(Guid tenantId, StatementQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads attachment contents by hash key (see <see cref="StatementRecord.Attachments"/>): one result per distinct
+    /// key that is stored for the tenant, in the order asked; keys not stored are left out.
+    /// </summary>
+    /// <param name="carriedBy">When given, only contents that one of these statements (by
+    /// <see cref="StoredStatement.Sequence"/>) carried when it was written: a statement that merely names a sha2 never
+    /// unlocks data that another statement brought.</param>
+    Task<IReadOnlyList<StoredAttachment>> GetAttachmentsAsync(
+        Guid tenantId, IReadOnlyList<byte[]> hashKeys, IReadOnlyList<long>? carriedBy = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// For X-Experience-API-Consistent-Through: a time such that every statement stored at or before it is visible to

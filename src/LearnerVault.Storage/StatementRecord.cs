@@ -22,7 +22,15 @@ public sealed record StatementRecord(
     Guid? RefTarget,
     bool IsVoiding,
     long ClientId,
-    bool HasTimestamp);
+    bool HasTimestamp)
+{
+    /// <summary>
+    /// The attachment contents this statement carries (those sent as parts). Written in the same transaction as the
+    /// statement: stored once per tenant and hash key however many statements share it, each new statement adding one
+    /// reference (a key listed twice counts once). Empty for almost every statement.
+    /// </summary>
+    public IReadOnlyList<AttachmentRecord> Attachments { get; init; } = [];
+}
 
 /// <summary>Kinds of index term. The kind is folded into the keyed hash, so terms of different kinds never collide.</summary>
 public enum TermKind : byte

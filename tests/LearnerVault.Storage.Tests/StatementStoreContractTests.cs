@@ -639,6 +639,137 @@ public abstract class StatementStoreContractTests : IAsyncLifetime
         Assert.Equal([referrer.Id], await QueryIdsAsync(ByTerms(activity) with { ClientId = 2 }));
     }
 
+    // ---- attachments ---------------------------------------------------------------------------------------------
+
+    protected static AttachmentRecord Attachment(byte[]? hashKey = null, long keyId = 3, byte[]? blob = null) =>
+        new(hashKey ?? RandomNumberGenerator.GetBytes(32), keyId, blob ?? RandomNumberGenerator.GetBytes(64));
+
+    protected static StatementRecord WithAttachments(StatementRecord statement, params AttachmentRecord[] attachments) =>
+        statement with { Attachments = attachments };
+
+    [Fact]
+    public async Task WriteAsync_StatementWithAttachment_ContentReadableByHashKey()
+    {
+        var attachment = Attachment(keyId: 12);
+
+        await WriteAsync(WithAttachments(Statement(), attachment));
+        var found = await Store.GetAttachmentsAsync(Tenant, [attachment.HashKey], cancellationToken: Ct);
+
+        var stored = Assert.Single(found);
+        Assert.Equal(attachment.HashKey, stored.HashKey);
+        Assert.Equal(attachment.Blob, stored.Blob);
+        Assert.Equal(12, stored.KeyId);
+        Assert.Equal(1, stored.References);
+    }
+
+    [Fact]
+    public async Task WriteAsync_StatementsShareAttachment_StoredOnceWithOneReferenceEach()
+    {
+        var hashKey = RandomNumberGenerator.GetBytes(32);
+        var first = Attachment(hashKey);
+
+        await WriteAsync(WithAttachments(Statement(), first), WithAttachments(Statement(), Attachment(hashKey)));
+        await WriteAsync(WithAttachments(Statement(), Attachment(hashKey)));
+        var stored = Assert.Single(await Store.GetAttachmentsAsync(Tenant, [hashKey], cancellationToken: Ct));
+
+        Assert.Equal(3, stored.References);
+        Assert.Equal(first.Blob, stored.Blob);
+    }
+
+    [Fact]
+    public async Task WriteAsync_SameAttachmentListedTwiceInOneStatement_CountsOnce()
+    {
+        var attachment = Attachment();
+
+        await WriteAsync(WithAttachments(Statement(), attachment, attachment));
+
+        Assert.Equal(1, Assert.Single(await Store.GetAttachmentsAsync(Tenant, [attachment.HashKey], cancellationToken: Ct)).References);
+    }
+
+    [Fact]
+    public async Task WriteAsync_DuplicateStatementWithAttachment_AddsNoReference()
+    {
+        var attachment = Attachment();
+        var statement = WithAttachments(Statement(), attachment);
+        await WriteAsync(statement);
+
+        var outcomes = await WriteAsync(statement);
+
+        Assert.Equal([WriteOutcome.Duplicate], outcomes);
+        Assert.Equal(1, Assert.Single(await Store.GetAttachmentsAsync(Tenant, [attachment.HashKey], cancellationToken: Ct)).References);
+    }
+
+    [Fact]
+    public async Task WriteAsync_ConflictingBatchWithAttachments_StoresNoAttachment()
+    {
+        var existing = await WriteOneAsync(Statement());
+        var shared = Attachment();
+        await WriteAsync(WithAttachments(Statement(), shared));
+        var fresh = Attachment();
+
+        await Assert.ThrowsAsync<StatementConflictException>(() => WriteAsync(
+            WithAttachments(Statement(), fresh, Attachment(shared.HashKey)),
+            Statement(id: existing.Id)));
+
+        Assert.Empty(await Store.GetAttachmentsAsync(Tenant, [fresh.HashKey], cancellationToken: Ct));
+        Assert.Equal(1, Assert.Single(await Store.GetAttachmentsAsync(Tenant, [shared.HashKey], cancellationToken: Ct)).References);
+    }
+
+    [Fact]
+    public async Task GetAttachmentsAsync_UnknownAndRepeatedKeys_ReturnsEachStoredKeyOnceInOrder()
+    {
+        var a = Attachment();
+        var b = Attachment();
+        await WriteAsync(WithAttachments(Statement(), a, b));
+
+        var found = await Store.GetAttachmentsAsync(Tenant, [b.HashKey, RandomNumberGenerator.GetBytes(32), a.HashKey, b.HashKey], cancellationToken: Ct);
+
+        Assert.Equal([b.HashKey, a.HashKey], found.Select(f => f.HashKey));
+        Assert.Empty(await Store.GetAttachmentsAsync(Tenant, [], cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task GetAttachmentsAsync_CarriedBy_OnlyContentsThoseStatementsCarried()
+    {
+        var a = Attachment();
+        var b = Attachment();
+        var carriesA = await WriteOneAsync(WithAttachments(Statement(), a));
+        var carriesB = await WriteOneAsync(WithAttachments(Statement(), b));
+        var carriesNothing = await WriteOneAsync(Statement());
+        byte[][] both = [a.HashKey, b.HashKey];
+
+        Assert.Equal([a.HashKey], (await Store.GetAttachmentsAsync(Tenant, both, [carriesA.Sequence], Ct)).Select(f => f.HashKey));
+        Assert.Equal(both, (await Store.GetAttachmentsAsync(Tenant, both, [carriesNothing.Sequence, carriesB.Sequence, carriesA.Sequence], Ct)).Select(f => f.HashKey));
+        Assert.Empty(await Store.GetAttachmentsAsync(Tenant, both, [carriesNothing.Sequence], Ct));
+        Assert.Empty(await Store.GetAttachmentsAsync(Tenant, both, [], Ct));
+    }
+
+    [Fact]
+    public async Task GetAttachmentsAsync_OtherTenant_FindsNothingAndKeepsItsOwnCopy()
+    {
+        var hashKey = RandomNumberGenerator.GetBytes(32);
+        var other = Guid.NewGuid();
+        await WriteAsync(WithAttachments(Statement(), Attachment(hashKey)));
+
+        Assert.Empty(await Store.GetAttachmentsAsync(other, [hashKey], cancellationToken: Ct));
+        var theirs = Attachment(hashKey);
+        await Store.WriteAsync(other, [WithAttachments(Statement(), theirs)], Ct);
+
+        Assert.Equal(theirs.Blob, Assert.Single(await Store.GetAttachmentsAsync(other, [hashKey], cancellationToken: Ct)).Blob);
+        Assert.Equal(1, Assert.Single(await Store.GetAttachmentsAsync(Tenant, [hashKey], cancellationToken: Ct)).References);
+    }
+
+    [Fact]
+    public async Task Reopen_AfterWritingAttachment_ContentIsStillThere()
+    {
+        var attachment = Attachment();
+        await WriteAsync(WithAttachments(Statement(), attachment));
+
+        await ReopenAsync();
+
+        Assert.Equal(attachment.Blob, Assert.Single(await Store.GetAttachmentsAsync(Tenant, [attachment.HashKey], cancellationToken: Ct)).Blob);
+    }
+
     // ---- tenants -------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -50,6 +50,63 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         {
             _ = StoredTerm.From(term);
         }
+
+        ArgumentNullException.ThrowIfNull(statement.Attachments, nameof(statement.Attachments));
+        foreach (var attachment in statement.Attachments)
+        {
+            ArgumentNullException.ThrowIfNull(attachment, nameof(statement.Attachments));
+            ArgumentNullException.ThrowIfNull(attachment.HashKey, nameof(attachment.HashKey));
+            ArgumentNullException.ThrowIfNull(attachment.Blob, nameof(attachment.Blob));
+            if (attachment.HashKey.Length == 0)
+            {
+                throw new ArgumentException("An attachment's hash key must not be empty.", nameof(statement));
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredAttachment>> GetAttachmentsAsync(
+        Guid tenantId, IReadOnlyList<byte[]> hashKeys, IReadOnlyList<long>? carriedBy = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(hashKeys);
+        if (hashKeys.Count == 0 || carriedBy is { Count: 0 })
+        {
+            return [];
+        }
+
+        using var lease = await readers.RentAsync(cancellationToken);
+        var reader = lease.Reader;
+        if (tenants.Find(reader, tenantId) is not { } tenantNo)
+        {
+            return [];
+        }
+
+        var command = carriedBy is null
+            ? reader.Command(StatementQuerySql.GetAttachment, ("$t", SqliteType.Integer), ("$hash", SqliteType.Blob))
+            : reader.Command(StatementQuerySql.GetCarriedAttachment, ("$t", SqliteType.Integer), ("$hash", SqliteType.Blob), ("$seqs", SqliteType.Text));
+        command.Parameters[0].Value = tenantNo;
+        if (carriedBy is not null)
+        {
+            command.Parameters[2].Value = "[" + string.Join(',', carriedBy) + "]";
+        }
+        var found = new List<StoredAttachment>(hashKeys.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var hashKey in hashKeys)
+        {
+            ArgumentNullException.ThrowIfNull(hashKey, nameof(hashKeys));
+            if (!seen.Add(Convert.ToHexString(hashKey)))
+            {
+                continue;
+            }
+
+            command.Parameters[1].Value = hashKey;
+            using var row = command.ExecuteReader();
+            if (row.Read())
+            {
+                found.Add(new StoredAttachment(hashKey, row.GetInt64(0), (byte[])row.GetValue(1), row.GetInt64(2)));
+            }
+        }
+
+        return found;
     }
 
     public async Task<StoredStatement?> GetAsync(Guid tenantId, Guid id, CancellationToken cancellationToken = default)

@@ -25,6 +25,20 @@ internal static class StatementQuerySql
         SELECT {RowColumns} FROM statements WHERE seq = $seq AND tenant_no = $t;
         """;
 
+    /// <summary>An attachment's content by its content address.</summary>
+    public const string GetAttachment = """
+        SELECT key_id, blob, refs FROM attachments WHERE tenant_no = $t AND hash_key = $hash;
+        """;
+
+    /// <summary>The same, only if one of the statements in $seqs (a JSON array) carried it: each is probed by the
+    /// primary key of statement_attachments.</summary>
+    public const string GetCarriedAttachment = """
+        SELECT a.key_id, a.blob, a.refs FROM attachments AS a
+        WHERE a.tenant_no = $t AND a.hash_key = $hash
+          AND EXISTS (SELECT 1 FROM json_each($seqs) AS j CROSS JOIN statement_attachments AS sa
+                      WHERE sa.seq = j.value AND sa.attachment_no = a.no);
+        """;
+
     public const string Newest = """
         SELECT seq FROM statements INDEXED BY statements_by_tenant WHERE tenant_no = $t ORDER BY seq DESC LIMIT 1;
         """;

@@ -57,6 +57,8 @@ internal sealed class StatementWriter : IAsyncDisposable
     private readonly SqliteCommand updateTerms;
     private readonly SqliteCommand selectSegment;
     private readonly SqliteCommand insertPosting;
+    private readonly SqliteCommand upsertAttachment;
+    private readonly SqliteCommand linkAttachment;
     private readonly SqliteCommand[] commands;
 
     private long lastStored;
@@ -125,11 +127,19 @@ internal sealed class StatementWriter : IAsyncDisposable
             INSERT INTO term_counts (tenant_no, term, n) VALUES ($t, $term, changes())
             ON CONFLICT (tenant_no, term) DO UPDATE SET n = n + excluded.n;
             """, ("$segment", Integer), ("$t", Integer), ("$term", Blob), ("$seq", Integer));
+        // One copy per tenant and content address: a statement sharing stored content only adds a reference.
+        upsertAttachment = SqliteConnections.Prepare(connection, """
+            INSERT INTO attachments (tenant_no, hash_key, key_id, blob, refs) VALUES ($t, $hash, $key, $blob, 1)
+            ON CONFLICT (tenant_no, hash_key) DO UPDATE SET refs = refs + 1
+            RETURNING no;
+            """, ("$t", Integer), ("$hash", Blob), ("$key", Integer), ("$blob", Blob));
+        linkAttachment = SqliteConnections.Prepare(connection,
+            "INSERT INTO statement_attachments (seq, attachment_no) VALUES ($seq, $no);", ("$seq", Integer), ("$no", Integer));
         commands =
         [
             begin, commit, rollback, savepoint, release, rollbackToSavepoint, insertTenant, selectTenant, probe,
             selectMergedTarget, selectTargetBySeq, selectReferrers, insertStatement, markVoided, updateTerms,
-            selectSegment, insertPosting,
+            selectSegment, insertPosting, upsertAttachment, linkAttachment,
         ];
 
         thread = new Thread(Run) { IsBackground = true, Name = "LearnerVault statement writer" };
@@ -398,6 +408,10 @@ internal sealed class StatementWriter : IAsyncDisposable
             p[10].Value = voided ? 1L : 0L;
             p[11].Value = statement.HasTimestamp ? 1L : 0L;
             insertStatement.ExecuteNonQuery();
+            if (statement.Attachments.Count > 0)
+            {
+                WriteAttachments(tenantNo, seq, statement.Attachments);
+            }
 
             pending[key] = new RecentEntry(seq, statement.ContentHash);
             batchKeys.Add(key);
@@ -416,6 +430,43 @@ internal sealed class StatementWriter : IAsyncDisposable
         }
 
         return outcomes;
+    }
+
+    /// <summary>Stores each distinct attachment content of a new statement (or adds a reference to the stored copy) and
+    /// links it to the statement; the batch's savepoint undoes all of it if the batch fails.</summary>
+    private void WriteAttachments(long tenantNo, long seq, IReadOnlyList<AttachmentRecord> attachments)
+    {
+        for (var i = 0; i < attachments.Count; i++)
+        {
+            var attachment = attachments[i];
+            if (ListedBefore(attachments, i))
+            {
+                continue;
+            }
+
+            var p = upsertAttachment.Parameters;
+            p[0].Value = tenantNo;
+            p[1].Value = attachment.HashKey;
+            p[2].Value = attachment.KeyId;
+            p[3].Value = attachment.Blob;
+            var no = (long)upsertAttachment.ExecuteScalar()!;
+            linkAttachment.Parameters[0].Value = seq;
+            linkAttachment.Parameters[1].Value = no;
+            linkAttachment.ExecuteNonQuery();
+        }
+    }
+
+    private static bool ListedBefore(IReadOnlyList<AttachmentRecord> attachments, int index)
+    {
+        for (var j = 0; j < index; j++)
+        {
+            if (attachments[j].HashKey.AsSpan().SequenceEqual(attachments[index].HashKey))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A target stored after the statements that reference it: they (and, recursively, their referrers) gain
