@@ -6,7 +6,8 @@ using static LearnerVault.Server.Tests.XapiJson;
 
 namespace LearnerVault.Server.Tests;
 
-/// <summary>After ingest, no learner identifier or free text is readable in any file of the data folder.</summary>
+/// <summary>After ingest, no learner identifier, free text or attachment (content, type, sha2) is readable in any file
+/// of the data folder.</summary>
 public sealed class EncryptionAtRestTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -52,13 +53,27 @@ public sealed class EncryptionAtRestTests
         }
 
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("statements", Content(statements), Ct)).StatusCode);
+
+        // An attachment (shared content, under the tenant key) whose content type names a file.
+        var attachmentText = $"Attachment essay nobody may read at rest {tag}";
+        var attachmentType = $"text/plain; name=zoe-essay-{tag}.txt";
+        var data = Encoding.UTF8.GetBytes(attachmentText);
+        var withAttachment = new JsonObject
+        {
+            ["actor"] = new JsonObject { ["mbox"] = mbox },
+            ["verb"] = new JsonObject { ["id"] = "http://adlnet.gov/expapi/verbs/attached" },
+            ["object"] = new JsonObject { ["id"] = "http://example.org/questions/essay-1" },
+            ["attachments"] = new JsonArray(Multipart.AttachmentObject(data, attachmentType)),
+        };
+        var multipart = Multipart.Content(Multipart.Part.Json(withAttachment), Multipart.Part.Attachment(data, attachmentType));
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("statements", multipart, Ct)).StatusCode);
         // Queries by these identifiers still work: the index holds their keyed pseudonyms.
         var found = await (await http.GetAsync("statements?agent=" + Uri.EscapeDataString(Agent(mbox)), Ct)).ReadJsonAsync();
-        Assert.Equal(7, found["statements"]!.AsArray().Count);
+        Assert.Equal(8, found["statements"]!.AsArray().Count);
 
         await app.StopAsync();
 
-        var secrets = new[] { mbox, sha1, accountName, agentName, response, teamMember, tag };
+        var secrets = new[] { mbox, sha1, accountName, agentName, response, teamMember, attachmentText, attachmentType, Multipart.Sha256(data), tag };
         var files = Directory.EnumerateFiles(app.DataDirectory, "*", SearchOption.AllDirectories).ToList();
         Assert.Contains(files, f => Path.GetFileName(f).StartsWith("keys", StringComparison.Ordinal));
         Assert.Contains(files, f => Path.GetFileName(f) == "learnervault.db");

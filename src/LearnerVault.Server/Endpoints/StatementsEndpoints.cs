@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LearnerVault.Server.Auth;
@@ -26,7 +28,7 @@ public static class StatementsEndpoints
         return app;
     }
 
-    private static async Task PutAsync(HttpContext context, StatementService statements)
+    private static async Task PutAsync(HttpContext context, StatementService statements, ServerOptions options)
     {
         var client = context.Client();
         if (!Scopes.CanWriteStatements(client))
@@ -48,21 +50,21 @@ public static class StatementsEndpoints
             return;
         }
 
-        using var document = await ReadJsonAsync(context);
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        using var body = await StatementRequestBody.ReadAsync(context, options.MaxRequestBodyBytes);
+        if (body.Document.RootElement.ValueKind != JsonValueKind.Object)
         {
             await XapiErrors.WriteAsync(context, 400, "PUT /statements takes a single statement object.");
             return;
         }
 
-        await IngestAsync(context, statements, client, [document.RootElement], statementId);
+        await IngestAsync(context, statements, client, [body.Document.RootElement], statementId, body.Parts);
         if (!context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
         }
     }
 
-    private static async Task PostAsync(HttpContext context, StatementService statements)
+    private static async Task PostAsync(HttpContext context, StatementService statements, ServerOptions options)
     {
         var client = context.Client();
         if (!Scopes.CanWriteStatements(client))
@@ -77,8 +79,8 @@ public static class StatementsEndpoints
             return;
         }
 
-        using var document = await ReadJsonAsync(context);
-        var root = document.RootElement;
+        using var body = await StatementRequestBody.ReadAsync(context, options.MaxRequestBodyBytes);
+        var root = body.Document.RootElement;
         IReadOnlyList<JsonElement> batch = root.ValueKind switch
         {
             JsonValueKind.Object => [root],
@@ -86,7 +88,7 @@ public static class StatementsEndpoints
             _ => throw new XapiException(400, "POST /statements takes a statement object or an array of statements."),
         };
 
-        var ids = await IngestAsync(context, statements, client, batch, null);
+        var ids = await IngestAsync(context, statements, client, batch, null, body.Parts);
         if (ids is null)
         {
             return;
@@ -104,11 +106,12 @@ public static class StatementsEndpoints
         writer.WriteEndArray();
     }
 
-    private static async Task<IReadOnlyList<Guid>?> IngestAsync(HttpContext context, StatementService statements, ClientRecord client, IReadOnlyList<JsonElement> batch, Guid? putId)
+    private static async Task<IReadOnlyList<Guid>?> IngestAsync(
+        HttpContext context, StatementService statements, ClientRecord client, IReadOnlyList<JsonElement> batch, Guid? putId, AttachmentParts? parts)
     {
         try
         {
-            return await statements.IngestAsync(client, batch, context.Xapi().Version, putId, context.RequestAborted);
+            return await statements.IngestAsync(client, batch, context.Xapi().Version, putId, parts, context.RequestAborted);
         }
         catch (StatementRejectedException ex)
         {
@@ -145,9 +148,19 @@ public static class StatementsEndpoints
             }
 
             context.Response.Headers.LastModified = stored!.Stored.ToString("R");
+            var formatted = StatementFormatter.Format(statement, request.Format, languages);
+            if (request.Attachments)
+            {
+                var carried = HttpMethods.IsHead(context.Request.Method)
+                    ? []
+                    : await statements.Attachments.ReadAsync(client.TenantId, [(statement, stored.Sequence)], context.RequestAborted);
+                await WriteMultipartAsync(context, formatted, static (writer, json) => json.WriteTo(writer), carried);
+                return;
+            }
+
             context.Response.ContentType = "application/json; charset=utf-8";
             await using var single = new Utf8JsonWriter(context.Response.Body);
-            StatementFormatter.Format(statement, request.Format, languages).WriteTo(single);
+            formatted.WriteTo(single);
             return;
         }
 
@@ -156,11 +169,13 @@ public static class StatementsEndpoints
 
         DateTimeOffset? newest = null;
         var results = new List<JsonObject>(page.Statements.Count);
+        var opened = request.Attachments ? new List<(JsonObject, long)>(page.Statements.Count) : null;
         foreach (var stored in page.Statements)
         {
             var statement = statements.Open(client.TenantId, stored);
             if (statement is not null)
             {
+                opened?.Add((statement, stored.Sequence));
                 results.Add(StatementFormatter.Format(statement, request.Format, languages));
                 newest = newest is null || stored.Stored > newest ? stored.Stored : newest;
             }
@@ -171,21 +186,72 @@ public static class StatementsEndpoints
             context.Response.Headers.LastModified = lastModified.ToString("R");
         }
 
+        var more = page.ContinueAfter is { } after
+            ? XapiPipeline.Prefix + "/statements?more=" + MoreToken.Encode(request.QueryString, after)
+            : string.Empty;
+        if (opened is not null)
+        {
+            var carried = HttpMethods.IsHead(context.Request.Method)
+                ? []
+                : await statements.Attachments.ReadAsync(client.TenantId, opened, context.RequestAborted);
+            await WriteMultipartAsync(context, (results, more), static (writer, result) => WriteStatementResult(writer, result.results, result.more), carried);
+            return;
+        }
+
         context.Response.ContentType = "application/json; charset=utf-8";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        await using var json = new Utf8JsonWriter(context.Response.Body);
+        WriteStatementResult(json, results, more);
+    }
+
+    private static void WriteStatementResult(Utf8JsonWriter writer, List<JsonObject> statements, string more)
+    {
         writer.WriteStartObject();
         writer.WriteStartArray("statements");
-        foreach (var statement in results)
+        foreach (var statement in statements)
         {
             statement.WriteTo(writer);
         }
 
         writer.WriteEndArray();
-        writer.WriteString("more", page.ContinueAfter is { } after
-            ? XapiPipeline.Prefix + "/statements?more=" + MoreToken.Encode(request.QueryString, after)
-            : string.Empty);
+        writer.WriteString("more", more);
         writer.WriteEndObject();
     }
+
+    /// <summary>
+    /// The multipart/mixed response of <c>attachments=true</c> (Communication 1.5.2): the JSON first, then one part per
+    /// attachment, in binary. A HEAD request gets the same headers and no body.
+    /// </summary>
+    private static async Task WriteMultipartAsync<TJson>(HttpContext context, TJson json, Action<Utf8JsonWriter, TJson> writeJson, IReadOnlyList<AttachmentContent> attachments)
+    {
+        var boundary = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        context.Response.ContentType = "multipart/mixed; boundary=" + boundary;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+
+        var body = context.Response.Body;
+        var cancellationToken = context.RequestAborted;
+        await body.WriteAsync(Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: application/json\r\n\r\n"), cancellationToken);
+        await using (var writer = new Utf8JsonWriter(body))
+        {
+            writeJson(writer, json);
+        }
+
+        foreach (var attachment in attachments)
+        {
+            var header = $"\r\n--{boundary}\r\nContent-Type: {HeaderSafe(attachment.ContentType)}\r\nContent-Transfer-Encoding: binary\r\n"
+                + $"X-Experience-API-Hash: {attachment.Sha2}\r\n\r\n";
+            await body.WriteAsync(Encoding.ASCII.GetBytes(header), cancellationToken);
+            await body.WriteAsync(attachment.Content, cancellationToken);
+        }
+
+        await body.WriteAsync(Encoding.ASCII.GetBytes($"\r\n--{boundary}--\r\n"), cancellationToken);
+    }
+
+    /// <summary>A stored content type goes into a part header only if it cannot break out of it.</summary>
+    private static string HeaderSafe(string contentType) =>
+        contentType.Length > 0 && contentType.All(c => c is >= ' ' and <= '~') ? contentType : "application/octet-stream";
 
     /// <summary>Reads a JSON body, bounded in size (by Kestrel) and depth; anything malformed is a 400.</summary>
     internal static async Task<JsonDocument> ReadJsonAsync(HttpContext context)
@@ -193,10 +259,15 @@ public static class StatementsEndpoints
         if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
             || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            throw new XapiException(400, "The request body must be application/json.");
+            throw new XapiException(400, "The request body must be application/json (or, for statements, multipart/mixed).");
         }
 
-        var body = await ReadBodyAsync(context.Request, context.RequestAborted);
+        return ParseJson(await ReadBodyAsync(context.Request, context.RequestAborted));
+    }
+
+    /// <summary>Parses JSON bounded in depth, after checking it is UTF-8; anything malformed is a 400.</summary>
+    internal static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
+    {
         if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
             throw new XapiException(400, "The request body is not valid UTF-8.");

@@ -14,11 +14,15 @@ namespace LearnerVault.Server.Statements;
 /// </summary>
 public sealed class StatementService(IStatementStore store, IKeyStore keys, TenantCrypto crypto, ServerOptions options, ActivityDefinitionService definitions) : IStatementIngest
 {
+    /// <summary>Attachment data in (checked, sealed, written with the statements) and out.</summary>
+    public StatementAttachments Attachments { get; } = new(store, keys, crypto);
+
     public Task<IReadOnlyList<Guid>> IngestAsync(ClientRecord client, IReadOnlyList<JsonElement> statements, XapiVersion version, CancellationToken cancellationToken = default) =>
-        IngestAsync(client, statements, version, null, cancellationToken);
+        IngestAsync(client, statements, version, null, null, cancellationToken);
 
     /// <param name="putId">For PUT: the statementId parameter, which the statement's own id (if any) must equal.</param>
-    public async Task<IReadOnlyList<Guid>> IngestAsync(ClientRecord client, IReadOnlyList<JsonElement> statements, XapiVersion version, Guid? putId, CancellationToken cancellationToken)
+    /// <param name="parts">The attachment parts of a multipart/mixed request; null for application/json.</param>
+    public async Task<IReadOnlyList<Guid>> IngestAsync(ClientRecord client, IReadOnlyList<JsonElement> statements, XapiVersion version, Guid? putId, AttachmentParts? parts, CancellationToken cancellationToken)
     {
         if (statements.Count == 0)
         {
@@ -59,6 +63,7 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
             records[i] = Seal(client, prepared, id);
         }
 
+        Attachments.Attach(client.TenantId, statements, records, parts);
         try
         {
             await store.WriteAsync(client.TenantId, records, cancellationToken);

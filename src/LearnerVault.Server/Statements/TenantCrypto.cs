@@ -21,6 +21,11 @@ public sealed class TenantCrypto(IKeyStore keys)
     /// <summary>The learner pseudonym under which the learner's data key is kept.</summary>
     public byte[] LearnerPseudonym(Guid tenantId, string normalisedIfi) => For(tenantId).Pseudonym("learner", normalisedIfi);
 
+    /// <summary>The content address of an attachment: never the sha2 itself, which would let anyone holding a copy of
+    /// a file confirm that the tenant stores it.</summary>
+    /// <param name="sha2">Lower-case hexadecimal.</param>
+    public byte[] AttachmentKey(Guid tenantId, string sha2) => For(tenantId).Pseudonym("attachment", sha2);
+
     private static string Namespace(TermKind kind) => kind switch
     {
         TermKind.Agent => "agent",
