@@ -37,6 +37,7 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
         var authority = Authority(client);
         var records = new StatementRecord[statements.Count];
         var ids = new Guid[statements.Count];
+        var prepared = new (JsonObject Statement, StatementFacts Facts)[statements.Count];
         var seen = new HashSet<Guid>();
         for (var i = 0; i < statements.Count; i++)
         {
@@ -47,8 +48,8 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
                 throw new StatementRejectedException(400, where + validation.Error);
             }
 
-            var prepared = StatementPreparer.Prepare(statements[i], version, (JsonObject)authority.DeepClone(), putId ?? Guid.NewGuid());
-            var id = Guid.Parse(prepared["id"]!.GetValue<string>());
+            var statement = StatementPreparer.Prepare(statements[i], version, (JsonObject)authority.DeepClone(), putId ?? Guid.NewGuid());
+            var id = Guid.Parse(statement["id"]!.GetValue<string>());
             if (putId is { } expected && id != expected)
             {
                 throw new StatementRejectedException(400, "The statement's id differs from the statementId parameter.");
@@ -60,7 +61,14 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
             }
 
             ids[i] = id;
-            records[i] = Seal(client, prepared, id);
+            prepared[i] = (statement, StatementFactsExtractor.Extract(statement));
+        }
+
+        // All learner keys of the batch at once: new learners cost one durable key-store write per batch.
+        var learnerKeys = LearnerKeys(client.TenantId, prepared);
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            records[i] = Seal(client, prepared[i].Statement, prepared[i].Facts, ids[i], learnerKeys[i] ?? keys.GetTenantDataKey(client.TenantId));
         }
 
         Attachments.Attach(client.TenantId, statements, records, parts);
@@ -100,13 +108,36 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
         return statement;
     }
 
-    private StatementRecord Seal(ClientRecord client, JsonObject prepared, Guid id)
+    /// <summary>The data key of each statement's learner, or null for a statement that describes no identifiable learner.</summary>
+    private DataKey?[] LearnerKeys(Guid tenant, (JsonObject Statement, StatementFacts Facts)[] prepared)
+    {
+        var result = new DataKey?[prepared.Length];
+        var pseudonyms = new List<byte[]>(prepared.Length);
+        var positions = new List<int>(prepared.Length);
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            if (prepared[i].Facts.LearnerIfi is { } learner)
+            {
+                pseudonyms.Add(crypto.LearnerPseudonym(tenant, learner));
+                positions.Add(i);
+            }
+        }
+
+        if (pseudonyms.Count > 0)
+        {
+            var found = keys.GetOrCreateLearnerKeys(tenant, pseudonyms);
+            for (var j = 0; j < positions.Count; j++)
+            {
+                result[positions[j]] = found[j];
+            }
+        }
+
+        return result;
+    }
+
+    private StatementRecord Seal(ClientRecord client, JsonObject prepared, StatementFacts facts, Guid id, DataKey key)
     {
         var tenant = client.TenantId;
-        var facts = StatementFactsExtractor.Extract(prepared);
-        var key = facts.LearnerIfi is { } learner
-            ? keys.GetOrCreateLearnerKey(tenant, crypto.LearnerPseudonym(tenant, learner))
-            : keys.GetTenantDataKey(tenant);
 
         var plaintext = JsonSerializer.SerializeToUtf8Bytes(prepared);
         var blob = EnvelopeCipher.Encrypt(key.Key, plaintext, EnvelopeCipher.AssociatedData(tenant, id));
