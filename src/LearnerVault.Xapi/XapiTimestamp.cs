@@ -44,9 +44,23 @@ public static class XapiTimestamp
         var buffer = value.Length <= 64 ? stackalloc byte[256] : new byte[Encoding.UTF8.GetMaxByteCount(value.Length)];
         var length = Encoding.UTF8.GetBytes(value, buffer);
         var text = buffer[..length];
+        var output = length <= 100 ? stackalloc byte[128] : new byte[MaxUtcLength(length)];
+        return TryFormatUtc(text, trimFraction, output, out var written) ? Encoding.ASCII.GetString(output[..written]) : null;
+    }
+
+    /// <summary>The largest number of bytes <see cref="TryFormatUtc"/> writes for a timestamp of <paramref name="textLength"/> bytes.</summary>
+    internal static int MaxUtcLength(int textLength) => textLength + 21;
+
+    /// <summary>
+    /// Writes the UTC form ("yyyy-MM-ddTHH:mm:ss[.fraction]Z", ASCII) of the UTF-8 timestamp <paramref name="text"/>;
+    /// false when it is not a timestamp. <paramref name="destination"/> must hold <see cref="MaxUtcLength"/> bytes.
+    /// </summary>
+    internal static bool TryFormatUtc(ReadOnlySpan<byte> text, bool trimFraction, Span<byte> destination, out int written)
+    {
+        written = 0;
         if (!TryParse(text, out var parts))
         {
-            return null;
+            return false;
         }
 
         var utc = new DateTime(parts.Year, parts.Month, parts.Day, parts.Hour, parts.Minute, parts.Second, DateTimeKind.Unspecified)
@@ -57,14 +71,22 @@ public static class XapiTimestamp
             fraction = fraction.TrimEnd((byte)'0');
         }
 
-        var builder = new StringBuilder(21 + fraction.Length);
-        builder.Append(utc.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture));
-        if (!fraction.IsEmpty)
+        if (destination.Length < 21 + fraction.Length
+            || !utc.TryFormat(destination, out var length, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture))
         {
-            builder.Append('.').Append(Encoding.ASCII.GetString(fraction));
+            throw new ArgumentException("The destination is too small for the timestamp.", nameof(destination));
         }
 
-        return builder.Append('Z').ToString();
+        if (!fraction.IsEmpty)
+        {
+            destination[length++] = (byte)'.';
+            fraction.CopyTo(destination[length..]);
+            length += fraction.Length;
+        }
+
+        destination[length++] = (byte)'Z';
+        written = length;
+        return true;
     }
 
     internal static bool IsValid(ReadOnlySpan<byte> s) => TryParse(s, out _);
