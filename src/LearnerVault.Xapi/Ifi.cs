@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -11,6 +12,9 @@ namespace LearnerVault.Xapi;
 /// </summary>
 public static class Ifi
 {
+    private const string MboxPrefix = "mbox:";
+    private const string Sha1Prefix = "mbox_sha1sum:";
+
     /// <summary>The normalised IFI of an Agent/Group JSON object, or null when it has none (e.g. an anonymous Group).</summary>
     public static string? Normalise(JsonElement agentOrGroup)
     {
@@ -94,9 +98,56 @@ public static class Ifi
     internal static string? StringOf(JsonNode? node) =>
         node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
 
-    private static string FromMbox(string mbox) => "mbox:" + NormaliseMbox(mbox);
+    /// <summary>Whether <paramref name="node"/> is the string <paramref name="utf8"/>, without allocating when it is backed by parsed JSON.</summary>
+    internal static bool StringEquals(JsonNode? node, ReadOnlySpan<byte> utf8)
+    {
+        if (node is not JsonValue value)
+        {
+            return false;
+        }
 
-    private static string FromSha1(string sha1) => "mbox_sha1sum:" + sha1.ToLowerInvariant();
+        if (value.TryGetValue<JsonElement>(out var element))
+        {
+            return element.ValueKind == JsonValueKind.String && element.ValueEquals(utf8);
+        }
+
+        return value.GetValueKind() == JsonValueKind.String && Encoding.UTF8.GetString(utf8) == value.GetValue<string>();
+    }
+
+    /// <summary>"mbox:" + <see cref="NormaliseMbox"/>, built in one allocation.</summary>
+    private static string FromMbox(string mbox)
+    {
+        var colon = mbox.IndexOf(':', StringComparison.Ordinal);
+        var at = mbox.LastIndexOf('@');
+        if (colon < 0 || (at >= 0 && at < colon))
+        {
+            return "mbox:" + NormaliseMbox(mbox);
+        }
+
+        return string.Create(MboxPrefix.Length + mbox.Length, (mbox, colon, at), static (destination, state) =>
+        {
+            var (text, colon, at) = state;
+            MboxPrefix.CopyTo(destination);
+            var normalised = destination[MboxPrefix.Length..];
+            text.AsSpan(0, colon + 1).ToLowerInvariant(normalised);
+            if (at < 0)
+            {
+                text.AsSpan(colon + 1).CopyTo(normalised[(colon + 1)..]);
+            }
+            else
+            {
+                text.AsSpan(colon + 1, at - colon).CopyTo(normalised[(colon + 1)..]);
+                text.AsSpan(at + 1).ToLowerInvariant(normalised[(at + 1)..]);
+            }
+        });
+    }
+
+    private static string FromSha1(string sha1) =>
+        string.Create(Sha1Prefix.Length + sha1.Length, sha1, static (destination, text) =>
+        {
+            Sha1Prefix.CopyTo(destination);
+            text.AsSpan().ToLowerInvariant(destination[Sha1Prefix.Length..]);
+        });
 
     private static string FromAccount(string homePage, string name) =>
         "account:" + homePage.Replace("|", "%7C", StringComparison.Ordinal) + "|" + name;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace LearnerVault.Xapi;
@@ -34,10 +35,10 @@ public static class StatementFactsExtractor
 
         var actor = preparedStatement["actor"] as JsonObject;
         var obj = preparedStatement["object"] as JsonObject;
-        var objectType = Ifi.StringOf(obj?["objectType"]);
-        var objectIsAgent = objectType is "Agent" or "Group";
-        var objectIsActivity = obj is not null && objectType is null or "Activity";
-        var objectIsStatementRef = objectType == "StatementRef";
+        var objectType = KindOf(obj);
+        var objectIsAgent = objectType == ObjectKind.Agent;
+        var objectIsActivity = obj is not null && objectType == ObjectKind.Activity;
+        var objectIsStatementRef = objectType == ObjectKind.StatementRef;
 
         var agents = new List<string>(4);
         AddAgentAndMembers(agents, actor);
@@ -55,16 +56,16 @@ public static class StatementFactsExtractor
         AddDistinct(relatedActivities, activityId);
         AddContextActivities(relatedActivities, preparedStatement["context"] as JsonObject);
 
-        if (objectType == "SubStatement")
+        if (objectType == ObjectKind.SubStatement)
         {
             AddAgentAndMembers(relatedAgents, obj!["actor"]);
             var inner = obj["object"] as JsonObject;
-            var innerType = Ifi.StringOf(inner?["objectType"]);
-            if (innerType is "Agent" or "Group")
+            var innerType = KindOf(inner);
+            if (innerType == ObjectKind.Agent)
             {
                 AddAgentAndMembers(relatedAgents, inner);
             }
-            else if (inner is not null && innerType is null or "Activity")
+            else if (inner is not null && innerType == ObjectKind.Activity)
             {
                 AddDistinct(relatedActivities, Ifi.StringOf(inner!["id"]));
             }
@@ -89,6 +90,31 @@ public static class StatementFactsExtractor
             RefTarget: refTarget,
             IsVoiding: objectIsStatementRef && verbId == StatementValidator.VoidedVerbId,
             HasTimestamp: preparedStatement.ContainsKey("timestamp"));
+    }
+
+    private enum ObjectKind
+    {
+        /// <summary>objectType absent, not a string, or "Activity".</summary>
+        Activity,
+        Agent,
+        StatementRef,
+        SubStatement,
+        Other,
+    }
+
+    /// <summary>The object's objectType, compared without allocating ("Agent" and "Group" are both Agent).</summary>
+    private static ObjectKind KindOf(JsonObject? obj)
+    {
+        var objectType = obj?["objectType"];
+        if (objectType is not JsonValue value || value.GetValueKind() != JsonValueKind.String || Ifi.StringEquals(value, "Activity"u8))
+        {
+            return ObjectKind.Activity;
+        }
+
+        return Ifi.StringEquals(value, "Agent"u8) || Ifi.StringEquals(value, "Group"u8) ? ObjectKind.Agent
+            : Ifi.StringEquals(value, "StatementRef"u8) ? ObjectKind.StatementRef
+            : Ifi.StringEquals(value, "SubStatement"u8) ? ObjectKind.SubStatement
+            : ObjectKind.Other;
     }
 
     private static void AddContextAgents(List<string> list, JsonObject? context)

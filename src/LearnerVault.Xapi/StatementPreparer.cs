@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -41,8 +43,13 @@ public static class StatementPreparer
             prepared["version"] = "1.0.0";
         }
 
-        WrapContextActivities(prepared);
-        if (prepared["object"] is JsonObject subStatement && Ifi.StringOf(subStatement["objectType"]) == "SubStatement")
+        // The checks below read the JSON element first, so that nodes are only looked up when there may be work.
+        if (MayHaveSingleContextActivity(statement))
+        {
+            WrapContextActivities(prepared);
+        }
+
+        if (MayHaveSubStatement(statement) && prepared["object"] is JsonObject subStatement && Ifi.StringOf(subStatement["objectType"]) == "SubStatement")
         {
             if (version == XapiVersion.V2_0_0)
             {
@@ -57,10 +64,89 @@ public static class StatementPreparer
 
     private static void ToUtc(JsonObject statement)
     {
-        if (Ifi.StringOf(statement["timestamp"]) is { } timestamp && XapiTimestamp.ToUtc(timestamp) is { } utc && utc != timestamp)
+        if (statement["timestamp"] is not JsonValue value || value.GetValueKind() != JsonValueKind.String)
+        {
+            return;
+        }
+
+        // Parsed text without escapes: convert in place and allocate only when the UTC form differs.
+        if (value.TryGetValue<JsonElement>(out var element)
+            && JsonMarshal.GetRawUtf8Value(element) is var raw
+            && raw[1..^1] is var utf8
+            && !utf8.Contains((byte)'\\')
+            && utf8.Length <= 200)
+        {
+            Span<byte> buffer = stackalloc byte[256];
+            if (XapiTimestamp.TryFormatUtc(utf8, trimFraction: false, buffer, out var length) && !buffer[..length].SequenceEqual(utf8))
+            {
+                statement["timestamp"] = Encoding.ASCII.GetString(buffer[..length]);
+            }
+
+            return;
+        }
+
+        var timestamp = value.GetValue<string>();
+        if (XapiTimestamp.ToUtc(timestamp) is { } utc && utc != timestamp)
         {
             statement["timestamp"] = utc;
         }
+    }
+
+    /// <summary>
+    /// False only when no "context" of <paramref name="statement"/> has a "contextActivities" object with a parent,
+    /// grouping, category or other that is an object (every property is looked at, so duplicates cannot hide one).
+    /// </summary>
+    private static bool MayHaveSingleContextActivity(JsonElement statement)
+    {
+        foreach (var property in statement.EnumerateObject())
+        {
+            if (!property.NameEquals("context"u8) || property.Value.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            foreach (var contextProperty in property.Value.EnumerateObject())
+            {
+                if (!contextProperty.NameEquals("contextActivities"u8) || contextProperty.Value.ValueKind != JsonValueKind.Object)
+                {
+                    continue;
+                }
+
+                foreach (var list in contextProperty.Value.EnumerateObject())
+                {
+                    if (list.Value.ValueKind == JsonValueKind.Object
+                        && (list.NameEquals("parent"u8) || list.NameEquals("grouping"u8) || list.NameEquals("category"u8) || list.NameEquals("other"u8)))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>False only when no "object" of <paramref name="statement"/> has an objectType "SubStatement".</summary>
+    private static bool MayHaveSubStatement(JsonElement statement)
+    {
+        foreach (var property in statement.EnumerateObject())
+        {
+            if (!property.NameEquals("object"u8) || property.Value.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            foreach (var objectProperty in property.Value.EnumerateObject())
+            {
+                if (objectProperty.NameEquals("objectType"u8) && objectProperty.Value.ValueKind == JsonValueKind.String
+                    && objectProperty.Value.ValueEquals("SubStatement"u8))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>"The LRS MUST return every value in the contextActivities Object as an array."</summary>

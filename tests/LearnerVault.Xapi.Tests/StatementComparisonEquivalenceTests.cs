@@ -16,7 +16,7 @@ public sealed class StatementComparisonEquivalenceTests
 
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private const string Rich = """
+    internal const string Rich = """
         {
           "id": "0C8E1A7E-2B3C-4D5E-8F90-1A2B3C4D5E6F",
           "actor": { "objectType": "Group", "name": "Class", "mbox": "MAILTO:Class@Example.ORG",
@@ -47,7 +47,7 @@ public sealed class StatementComparisonEquivalenceTests
         }
         """;
 
-    private const string WithSubStatement = """
+    internal const string WithSubStatement = """
         {
           "actor": { "mbox": "mailto:learner@Example.com" },
           "verb": { "id": "http://example.com/xapi/verbs/planned", "display": { "en-US": "planned" } },
@@ -279,7 +279,7 @@ public sealed class StatementComparisonEquivalenceTests
         }
     }
 
-    private static IEnumerable<(string Name, Action<JsonObject> Change)> Variations()
+    internal static IEnumerable<(string Name, Action<JsonObject> Change)> Variations()
     {
         yield return ("unchanged", _ => { });
 
