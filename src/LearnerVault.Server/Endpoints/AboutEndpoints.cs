@@ -7,11 +7,11 @@ public static class AboutEndpoints
 {
     public static IEndpointRouteBuilder MapAboutEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapMethods("/xapi/about", [HttpMethods.Get, HttpMethods.Head], () =>
+        app.MapMethods("/xapi/about", [HttpMethods.Get, HttpMethods.Head], (LearnerVault.Server.Options.ServerOptions options) =>
         {
             var about = new JsonObject
             {
-                ["version"] = new JsonArray([.. XapiVersions.Supported.Select(v => JsonValue.Create(v))]),
+                ["version"] = new JsonArray([.. options.XapiVersions.Select(v => JsonValue.Create(v.ToHeader()))]),
                 ["extensions"] = new JsonObject
                 {
                     ["https://learnervault.org/xapi/extensions/product"] = new JsonObject

@@ -1,3 +1,5 @@
+using LearnerVault.Xapi;
+
 namespace LearnerVault.Server.Options;
 
 /// <summary>How the server is started: where its data is and where it listens.</summary>
@@ -23,6 +25,12 @@ public sealed class ServerOptions
     /// <summary>Default and largest page size of a statement query. Env: LV_MAX_PAGE.</summary>
     public int MaxPageSize { get; set; } = 500;
 
+    /// <summary>
+    /// The xAPI versions served, newest first (env LV_XAPI_VERSIONS, e.g. "2.0.0,1.0.3" or "1.0.3"). The newest is
+    /// the one a response names when the request named none; About lists exactly these.
+    /// </summary>
+    public IReadOnlyList<XapiVersion> XapiVersions { get; set; } = [XapiVersion.V2_0_0, XapiVersion.V1_0_3];
+
     /// <summary>The time provider; tests inject a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -38,6 +46,10 @@ public sealed class ServerOptions
         MaxRequestBodyBytes = Number(env, "LV_MAX_BODY_BYTES", MaxRequestBodyBytes);
         MaxBatchSize = (int)Number(env, "LV_MAX_BATCH", MaxBatchSize);
         MaxPageSize = (int)Number(env, "LV_MAX_PAGE", MaxPageSize);
+        if (env("LV_XAPI_VERSIONS") is { Length: > 0 } versions)
+        {
+            XapiVersions = ParseVersions(versions);
+        }
         return this;
     }
 
@@ -65,10 +77,32 @@ public sealed class ServerOptions
             errors.Add("MaxPageSize (LV_MAX_PAGE) must be between 1 and 10000.");
         }
 
+        if (XapiVersions.Count == 0)
+        {
+            errors.Add("XapiVersions (LV_XAPI_VERSIONS) must name at least one of 2.0.0 and 1.0.3.");
+        }
+
         if (errors.Count > 0)
         {
             throw new Microsoft.Extensions.Options.OptionsValidationException(SectionName, typeof(ServerOptions), errors);
         }
+    }
+
+    /// <summary>Parses "2.0.0,1.0.3" into versions, newest first.</summary>
+    public static IReadOnlyList<XapiVersion> ParseVersions(string text)
+    {
+        var versions = new List<XapiVersion>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            versions.Add(part switch
+            {
+                "2.0.0" => XapiVersion.V2_0_0,
+                "1.0.3" => XapiVersion.V1_0_3,
+                _ => throw new Microsoft.Extensions.Options.OptionsValidationException(SectionName, typeof(ServerOptions), ["LV_XAPI_VERSIONS may list only 2.0.0 and 1.0.3."]),
+            });
+        }
+
+        return [.. versions.Distinct().OrderByDescending(v => v)];
     }
 
     private static long Number(Func<string, string?> env, string name, long fallback)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LearnerVault.Server.Auth;
+using LearnerVault.Server.Options;
 using LearnerVault.Storage;
 using LearnerVault.Xapi;
 
@@ -10,7 +11,7 @@ namespace LearnerVault.Server.Pipeline;
 /// are answered here with the status the specification names, and the negotiated version is echoed on every
 /// response, errors included.
 /// </summary>
-public sealed class XapiPipeline(RequestDelegate next, ClientAuthenticator authenticator, IStatementStore statements)
+public sealed class XapiPipeline(RequestDelegate next, ClientAuthenticator authenticator, IStatementStore statements, ServerOptions options)
 {
     public const string Prefix = "/xapi";
 
@@ -23,6 +24,7 @@ public sealed class XapiPipeline(RequestDelegate next, ClientAuthenticator authe
         }
 
         var xapi = context.Xapi();
+        xapi.Version = options.XapiVersions[0];
         context.Response.OnStarting(static state =>
         {
             var ctx = (HttpContext)state;
@@ -44,7 +46,7 @@ public sealed class XapiPipeline(RequestDelegate next, ClientAuthenticator authe
                 && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method));
 
             var header = context.Request.Headers[XapiVersions.HeaderName].ToString();
-            if (XapiVersions.TryNegotiate(header, out var version))
+            if (XapiVersions.TryNegotiate(header, out var version) && options.XapiVersions.Contains(version))
             {
                 xapi.Version = version;
             }
