@@ -3,7 +3,10 @@
 #   1. build the solution in Release (warnings are errors, see Directory.Build.props);
 #   2. check formatting with `dotnet format --verify-no-changes` (SKIP_FORMAT=1 skips it);
 #   3. run every test project, each writing a TRX report;
-#   4. count the results of all TRX reports and print one last line: "tests: N passed, M failed".
+#   4. count the results of all TRX reports;
+#   5. end-to-end: start `lvault serve` on a throwaway data folder and run the JavaScript xAPI client
+#      tests in tests/e2e-js (npm ci, node --test), adding their counts to the TRX ones;
+#   6. print one last line: "tests: N passed, M failed".
 # Exits non-zero when anything fails, or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -46,7 +49,7 @@ fi
 # PostgreSQL: start a throwaway server here (initdb as the postgres user into a temp folder,
 # pg_ctl start on a free port, export its connection string for the Postgres contract tests) and
 # stop it in an EXIT trap.
-# JavaScript clients: `npm ci` in the end-to-end client folder, so the xAPI client tests can run.
+# (The JavaScript xAPI client tests have their own block after the .NET tests, below.)
 # ------------------------------------------------------------------------------------------------
 
 echo "== tests (TRX reports in $RESULTS)"
@@ -80,6 +83,113 @@ while IFS= read -r -d '' trx; do
     failed=$((failed + $(attribute "$outcome" "$counters")))
   done
 done < <(find "$RESULTS" -name '*.trx' -print0)
+
+# --- end-to-end: JavaScript xAPI clients (tests/e2e-js) ---------------------------------------
+# Drives a real `lvault serve` (the Release build above) on a free loopback port, in a throwaway data
+# folder, through the npm clients @xapi/xapi and tincanjs with Node's own test runner. Its pass/fail
+# counts are added to the .NET ones, so the last line counts them too.
+echo "== end-to-end: JavaScript xAPI clients (tests/e2e-js)"
+E2E_DIR="$PWD/tests/e2e-js"
+E2E_CLI="$PWD/src/LearnerVault.Cli/bin/Release/net10.0/lvault.dll"
+e2e_tmp=""
+e2e_server_pid=""
+e2e_cleanup() {
+  if [[ -n "$e2e_server_pid" ]]; then
+    kill -TERM "$e2e_server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$e2e_server_pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL "$e2e_server_pid" 2>/dev/null || true
+    wait "$e2e_server_pid" 2>/dev/null || true
+    e2e_server_pid=""
+  fi
+  if [[ -n "$e2e_tmp" ]]; then
+    rm -rf "$e2e_tmp"
+    e2e_tmp=""
+  fi
+}
+trap e2e_cleanup EXIT
+e2e_fail() {
+  echo "test.sh: end-to-end: $1" >&2
+  failed=$((failed + 1))
+}
+e2e_run() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    e2e_fail "node and npm are needed for the JavaScript client tests (Node 20 or later) and were not found"
+    return
+  fi
+  if ! (cd "$E2E_DIR" && npm ci --no-audit --no-fund); then
+    e2e_fail "'npm ci' failed in $E2E_DIR"
+    return
+  fi
+  e2e_tmp=$(mktemp -d "${TMPDIR:-/tmp}/lvault-e2e.XXXXXX")
+  local data="$e2e_tmp/data"
+  if ! dotnet "$E2E_CLI" init --data "$data" >"$e2e_tmp/init.log" 2>&1; then
+    cat "$e2e_tmp/init.log" >&2
+    e2e_fail "'lvault init' failed"
+    return
+  fi
+  local creds key secret port endpoint
+  if ! creds=$(dotnet "$E2E_CLI" clients add --data "$data" --name e2e --scopes all --json); then
+    e2e_fail "'lvault clients add' failed"
+    return
+  fi
+  key=$(node -e 'process.stdout.write(JSON.parse(process.argv[1]).key)' "$creds")
+  secret=$(node -e 'process.stdout.write(JSON.parse(process.argv[1]).secret)' "$creds")
+  port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')
+  endpoint="http://127.0.0.1:$port/xapi/"
+  dotnet "$E2E_CLI" serve --data "$data" --urls "http://127.0.0.1:$port" >"$e2e_tmp/server.log" 2>&1 &
+  e2e_server_pid=$!
+  local ready=0
+  for _ in $(seq 1 120); do
+    if ! kill -0 "$e2e_server_pid" 2>/dev/null; then
+      break
+    fi
+    if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "${endpoint}about" 2>/dev/null; then
+      ready=1
+      break
+    fi
+    sleep 0.5
+  done
+  if ((ready == 0)); then
+    cat "$e2e_tmp/server.log" >&2
+    e2e_fail "the server did not answer ${endpoint}about within 60 s"
+    return
+  fi
+  echo "server on $endpoint (pid $e2e_server_pid)"
+  local tap="$RESULTS/e2e-js.tap"
+  (cd "$E2E_DIR" && LV_E2E_ENDPOINT="$endpoint" LV_E2E_KEY="$key" LV_E2E_SECRET="$secret" \
+    timeout --signal=TERM --kill-after=30s 5m node --test --test-reporter=tap) | tee "$tap"
+  local node_exit=${PIPESTATUS[0]}
+  # Node's TAP summary ends with "# pass N", "# fail N", "# cancelled N", ...
+  local js_pass js_fail js_cancelled
+  js_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+  js_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+  js_cancelled=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+  if [[ -z "$js_pass" || -z "$js_fail" ]]; then
+    e2e_fail "no test summary from node --test (exit code $node_exit)"
+  else
+    passed=$((passed + js_pass))
+    failed=$((failed + js_fail + ${js_cancelled:-0}))
+    echo "end-to-end: $js_pass passed, $((js_fail + ${js_cancelled:-0})) failed"
+    if ((node_exit != 0 && js_fail + ${js_cancelled:-0} == 0)); then
+      e2e_fail "node --test exited with $node_exit"
+    fi
+    if ((js_pass + js_fail == 0)); then
+      e2e_fail "node --test ran no test"
+    fi
+  fi
+  if [[ -z "$js_fail" || "$js_fail" != 0 || "${js_cancelled:-0}" != 0 || "$node_exit" != 0 ]]; then
+    echo "--- server log (last 50 lines) ---" >&2
+    tail -n 50 "$e2e_tmp/server.log" >&2
+  fi
+}
+set +e
+e2e_run
+set -e
+e2e_cleanup
+# ------------------------------------------------------------------------------------------------
 
 # Every test project must have reported; a missing report means a module crashed or hung.
 expected=$(grep -c '<Project Path="tests/' "$SOLUTION" || true)
