@@ -47,7 +47,7 @@ public static class DocumentResource
     {
         var client = Authorise(context, kind, write: true);
         var request = DocumentParameters.Parse(context.Request.Query, kind, idRequired: true, isGet: false);
-        var content = await ReadBodyAsync(context);
+        var content = (await RequestBody.ReadAllAsync(context.Request, context.RequestAborted)).ToArray();
         var conditions = RequestPreconditions.From(context.Request);
         if (!conditions.Any && kind != DocumentKind.State)
         {
@@ -69,7 +69,7 @@ public static class DocumentResource
     {
         var client = Authorise(context, kind, write: true);
         var request = DocumentParameters.Parse(context.Request.Query, kind, idRequired: true, isGet: false);
-        var content = await ReadBodyAsync(context);
+        var content = (await RequestBody.ReadAllAsync(context.Request, context.RequestAborted)).ToArray();
         var outcome = await documents.PostAsync(
             client.TenantId, request.Address, ContentType(context), content, RequestPreconditions.From(context.Request), context.RequestAborted);
         Answer(context, outcome);
@@ -139,16 +139,6 @@ public static class DocumentResource
     {
         var contentType = context.Request.ContentType;
         return string.IsNullOrWhiteSpace(contentType) ? DefaultContentType : contentType.Trim();
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpContext context)
-    {
-        var request = context.Request;
-        using var buffer = request.ContentLength is > 0 and < int.MaxValue
-            ? new MemoryStream((int)request.ContentLength.Value)
-            : new MemoryStream();
-        await request.Body.CopyToAsync(buffer, context.RequestAborted);
-        return buffer.ToArray();
     }
 
     /// <summary>A GET writes the body; a HEAD sends the same headers (Content-Length included) and no body.</summary>

@@ -262,7 +262,7 @@ public static class StatementsEndpoints
             throw new XapiException(400, "The request body must be application/json (or, for statements, multipart/mixed).");
         }
 
-        return ParseJson(await ReadBodyAsync(context.Request, context.RequestAborted));
+        return ParseJson(await RequestBody.ReadAllAsync(context.Request, context.RequestAborted));
     }
 
     /// <summary>Parses JSON bounded in depth, after checking it is UTF-8; anything malformed is a 400.</summary>
@@ -281,16 +281,6 @@ public static class StatementsEndpoints
         {
             throw new XapiException(400, "The request body is not valid JSON (or nests deeper than allowed, or repeats a property).");
         }
-    }
-
-    /// <summary>Reads the whole body (Kestrel bounds its size): JSON strings must be checked as UTF-8 before parsing.</summary>
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        using var buffer = request.ContentLength is > 0 and < int.MaxValue
-            ? new MemoryStream((int)request.ContentLength.Value)
-            : new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     /// <summary>The Accept-Language header's tags, most preferred first.</summary>
