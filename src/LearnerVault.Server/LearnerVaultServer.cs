@@ -34,6 +34,7 @@ public static class LearnerVaultServer
         // never see Information level, or personal data would reach the log.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
+        builder.Logging.AddFilter(UnhandledErrors.FrameworkCategory, LogLevel.None);
 
         builder.Services.AddLearnerVault(options);
         builder.Services.AddCors();
@@ -72,10 +73,7 @@ public static class LearnerVaultServer
         // Fail at start, not on the first request, when the data folder or the master key is wrong.
         _ = app.Services.GetRequiredService<SqliteBackend>();
 
-        app.UseExceptionHandler(error => error.Run(async context =>
-        {
-            await XapiErrors.WriteAsync(context, StatusCodes.Status500InternalServerError, "The server failed to process the request.");
-        }));
+        app.UseExceptionHandler(error => error.Run(UnhandledErrors.HandleAsync));
         app.UseCors(cors => cors
             .AllowAnyOrigin()
             .AllowAnyHeader()
