@@ -53,13 +53,32 @@ fi
 # ------------------------------------------------------------------------------------------------
 
 echo "== tests (TRX reports in $RESULTS)"
+# One `dotnet test` per test project, run side by side, each naming its own TRX report: with one
+# `dotnet test --solution`, two modules that start in the same clock tick write the same default
+# report name and one report silently replaces the other.
+mapfile -t test_projects < <(sed -n 's/.*<Project Path="\(tests\/[^"]*\.csproj\)".*/\1/p' "$SOLUTION")
 set +e
-# Exit code 8 means "this module ran zero tests"; a module without tests is not a failure, a suite
-# without tests is (checked below from the reports).
-timeout --signal=TERM --kill-after=60s "$TEST_TIMEOUT" \
-  dotnet test --solution "$SOLUTION" -c Release --no-build \
-    --results-directory "$RESULTS" --report-xunit-trx --ignore-exit-code 8 --timeout "$TEST_TIMEOUT"
-test_exit=$?
+test_exit=0
+declare -A test_pids=()
+for project in "${test_projects[@]}"; do
+  name=$(basename "$project" .csproj)
+  # Exit code 8 means "this module ran zero tests"; a module without tests is not a failure, a
+  # suite without tests is (checked below from the reports).
+  timeout --signal=TERM --kill-after=60s "$TEST_TIMEOUT" \
+    dotnet test --project "$project" -c Release --no-build \
+      --results-directory "$RESULTS" --report-xunit-trx --report-xunit-trx-filename "$name.trx" \
+      --ignore-exit-code 8 --timeout "$TEST_TIMEOUT" >"$RESULTS/$name.log" 2>&1 &
+  test_pids[$name]=$!
+done
+for name in "${!test_pids[@]}"; do
+  wait "${test_pids[$name]}"
+  code=$?
+  cat "$RESULTS/$name.log"
+  if ((code != 0)); then
+    echo "test.sh: $name: dotnet test exited with $code" >&2
+    test_exit=$code
+  fi
+done
 set -e
 
 # Count from the TRX files rather than the runner's own summary, so that a run that executed nothing
@@ -192,7 +211,7 @@ e2e_cleanup
 # ------------------------------------------------------------------------------------------------
 
 # Every test project must have reported; a missing report means a module crashed or hung.
-expected=$(grep -c '<Project Path="tests/' "$SOLUTION" || true)
+expected=${#test_projects[@]}
 status=0
 if ((reports < expected)); then
   echo "test.sh: $reports test reports for $expected test projects" >&2
