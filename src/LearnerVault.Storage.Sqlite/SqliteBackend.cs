@@ -6,7 +6,7 @@ namespace LearnerVault.Storage.Sqlite;
 /// The embedded default: one data file (<see cref="DataFileName"/>) and, apart from it, the key store
 /// (<see cref="KeyStoreFileName"/>) in the data folder. Opening creates and migrates both files.
 /// </summary>
-public sealed partial class SqliteBackend : IAsyncDisposable
+public sealed partial class SqliteBackend : IStorageBackend
 {
     public const string DataFileName = "learnervault.db";
     public const string KeyStoreFileName = "keys.db";
@@ -30,6 +30,10 @@ public sealed partial class SqliteBackend : IAsyncDisposable
         Keys = keys;
         KeyAdministration = keys;
     }
+
+    public string Kind => "sqlite";
+
+    public string Description => Path.Combine(DataDirectory, DataFileName);
 
     public IStatementStore Statements { get; }
     public IClientStore Clients { get; }
