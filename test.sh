@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it (.ci/run calls this script):
 #   1. build the solution in Release (warnings are errors, see Directory.Build.props);
 #   2. check formatting with `dotnet format --verify-no-changes` (SKIP_FORMAT=1 skips it);
-#   3. run every test project, each writing a TRX report;
-#   4. count the results of all TRX reports;
+#   3. start a throwaway PostgreSQL 15 cluster (tests/tools/pg-cluster.sh) on a loopback port;
+#   4. run every test project on SQLite, and the storage, HTTP and CLI suites again on PostgreSQL, each run
+#      writing a TRX report, and count the reports per backend;
 #   5. end-to-end: start `lvault serve` on a throwaway data folder and run the JavaScript xAPI client
 #      tests in tests/e2e-js (npm ci, node --test), adding their counts to the TRX ones;
 #   6. print one last line: "tests: N passed, M failed".
@@ -45,34 +46,78 @@ else
   fi
 fi
 
-# --- end-to-end prerequisites (not yet) --------------------------------------------------------
-# PostgreSQL: start a throwaway server here (initdb as the postgres user into a temp folder,
-# pg_ctl start on a free port, export its connection string for the Postgres contract tests) and
-# stop it in an EXIT trap.
-# (The JavaScript xAPI client tests have their own block after the .NET tests, below.)
-# ------------------------------------------------------------------------------------------------
+# --- PostgreSQL: a throwaway cluster for the PostgreSQL runs ------------------------------------
+# tests/tools/pg-cluster.sh initdb's a cluster into a temp folder (as the postgres user when run as root) and starts it
+# on a free loopback port; the EXIT trap stops it and removes the folder. Without the server binaries the PostgreSQL
+# runs are not skipped: they count as failed, with the reason.
+pg_dir=""
+pg_cleanup() {
+  if [[ -n "$pg_dir" ]]; then
+    tests/tools/pg-cluster.sh stop "$pg_dir/cluster" || true
+    rm -rf "$pg_dir"
+    pg_dir=""
+  fi
+}
+trap pg_cleanup EXIT
+pg_failure=""
+echo "== PostgreSQL: throwaway cluster"
+if [[ ! -x /usr/lib/postgresql/15/bin/initdb && -z "${LV_PG_BIN:-}" ]] && ! command -v initdb >/dev/null 2>&1 \
+  && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "PostgreSQL server binaries missing: installing postgresql-15 with apt-get"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15) >/dev/null 2>&1 || true
+fi
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/lvault-pg.XXXXXX")
+if LV_TEST_POSTGRES=$(tests/tools/pg-cluster.sh start "$pg_dir/cluster"); then
+  export LV_TEST_POSTGRES
+  echo "PostgreSQL on 127.0.0.1, $(sed -n 's/.*Port=\([0-9]*\).*/port \1/p' <<<"$LV_TEST_POSTGRES")"
+else
+  pg_failure="could not start a throwaway PostgreSQL cluster (see the message above)"
+  echo "test.sh: $pg_failure" >&2
+  unset LV_TEST_POSTGRES
+fi
 
 echo "== tests (TRX reports in $RESULTS)"
-# One `dotnet test` per test project, run side by side, each naming its own TRX report: with one
-# `dotnet test --solution`, two modules that start in the same clock tick write the same default
-# report name and one report silently replaces the other.
+# Every test project runs on the embedded default (SQLite); the storage, HTTP and CLI suites run a second time on
+# PostgreSQL: in the storage and CLI projects the PostgreSQL classes carry the trait Backend=postgres; the HTTP suite
+# runs whole on the backend LV_TEST_BACKEND names. One `dotnet test` per (project, backend), side by side, each naming
+# its own TRX report (with one `dotnet test --solution`, two modules starting in the same clock tick wrote the same
+# default report name and one report silently replaced the other).
 mapfile -t test_projects < <(sed -n 's/.*<Project Path="\(tests\/[^"]*\.csproj\)".*/\1/p' "$SOLUTION")
-set +e
-test_exit=0
+postgres_projects=(tests/LearnerVault.Storage.Tests/LearnerVault.Storage.Tests.csproj
+  tests/LearnerVault.Server.Tests/LearnerVault.Server.Tests.csproj
+  tests/LearnerVault.Cli.Tests/LearnerVault.Cli.Tests.csproj)
 declare -A test_pids=()
-for project in "${test_projects[@]}"; do
-  name=$(basename "$project" .csproj)
+expected=0
+start_run() { # backend project
+  local backend=$1 project=$2 name
+  local -a filter
+  name="$(basename "$project" .csproj).$backend"
+  if [[ $backend == postgres ]]; then filter=(--filter-trait "Backend=postgres"); else filter=(--filter-not-trait "Backend=postgres"); fi
+  if [[ $backend == postgres && $project == *Server.Tests* ]]; then filter=(); fi
   # Exit code 8 means "this module ran zero tests"; a module without tests is not a failure, a
   # suite without tests is (checked below from the reports).
-  timeout --signal=TERM --kill-after=60s "$TEST_TIMEOUT" \
-    dotnet test --project "$project" -c Release --no-build \
-      --results-directory "$RESULTS" --report-xunit-trx --report-xunit-trx-filename "$name.trx" \
+  LV_TEST_BACKEND=$backend timeout --signal=TERM --kill-after=60s "$TEST_TIMEOUT" \
+    dotnet test --project "$project" -c Release --no-build "${filter[@]}" \
+      --results-directory "$RESULTS/$backend" --report-xunit-trx --report-xunit-trx-filename "$name.trx" \
       --ignore-exit-code 8 --timeout "$TEST_TIMEOUT" >"$RESULTS/$name.log" 2>&1 &
   test_pids[$name]=$!
+  expected=$((expected + 1))
+}
+mkdir -p "$RESULTS/sqlite" "$RESULTS/postgres"
+set +e
+test_exit=0
+for project in "${test_projects[@]}"; do
+  start_run sqlite "$project"
 done
+if [[ -z "$pg_failure" ]]; then
+  for project in "${postgres_projects[@]}"; do
+    start_run postgres "$project"
+  done
+fi
 for name in "${!test_pids[@]}"; do
   wait "${test_pids[$name]}"
   code=$?
+  echo "--- $name"
   cat "$RESULTS/$name.log"
   if ((code != 0)); then
     echo "test.sh: $name: dotnet test exited with $code" >&2
@@ -80,6 +125,7 @@ for name in "${!test_pids[@]}"; do
   fi
 done
 set -e
+pg_cleanup
 
 # Count from the TRX files rather than the runner's own summary, so that a run that executed nothing
 # is visible. Each report has one <Counters total=".." passed=".." failed=".." error=".." .../> element.
@@ -89,19 +135,34 @@ reports=0
 attribute() {
   sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$2"
 }
-while IFS= read -r -d '' trx; do
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)
-  if [[ -z "$counters" ]]; then
-    echo "test.sh: no counters in $trx" >&2
-    failed=$((failed + 1))
-    continue
-  fi
-  reports=$((reports + 1))
-  passed=$((passed + $(attribute passed "$counters")))
-  for outcome in failed error timeout aborted; do
-    failed=$((failed + $(attribute "$outcome" "$counters")))
-  done
-done < <(find "$RESULTS" -name '*.trx' -print0)
+count_reports() { # folder: sets run_passed and run_failed, and adds them to the totals
+  run_passed=0
+  run_failed=0
+  local trx counters outcome
+  while IFS= read -r -d '' trx; do
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)
+    if [[ -z "$counters" ]]; then
+      echo "test.sh: no counters in $trx" >&2
+      run_failed=$((run_failed + 1))
+      continue
+    fi
+    reports=$((reports + 1))
+    run_passed=$((run_passed + $(attribute passed "$counters")))
+    for outcome in failed error timeout aborted; do
+      run_failed=$((run_failed + $(attribute "$outcome" "$counters")))
+    done
+  done < <(find "$1" -name '*.trx' -print0)
+  passed=$((passed + run_passed))
+  failed=$((failed + run_failed))
+}
+count_reports "$RESULTS/sqlite"
+sqlite_line="SQLite (every test project): $run_passed passed, $run_failed failed"
+count_reports "$RESULTS/postgres"
+postgres_line="PostgreSQL (storage contract, HTTP and CLI suites): $run_passed passed, $run_failed failed"
+if [[ -n "$pg_failure" ]]; then
+  failed=$((failed + 1))
+  postgres_line="PostgreSQL: NOT RUN, counted as 1 failure: $pg_failure"
+fi
 
 # --- end-to-end: JavaScript xAPI clients (tests/e2e-js) ---------------------------------------
 # Drives a real `lvault serve` (the Release build above) on a free loopback port, in a throwaway data
@@ -128,7 +189,7 @@ e2e_cleanup() {
     e2e_tmp=""
   fi
 }
-trap e2e_cleanup EXIT
+trap 'e2e_cleanup; pg_cleanup' EXIT
 e2e_fail() {
   echo "test.sh: end-to-end: $1" >&2
   failed=$((failed + 1))
@@ -191,7 +252,8 @@ e2e_run() {
   else
     passed=$((passed + js_pass))
     failed=$((failed + js_fail + ${js_cancelled:-0}))
-    echo "end-to-end: $js_pass passed, $((js_fail + ${js_cancelled:-0})) failed"
+    e2e_line="end-to-end (JavaScript xAPI clients): $js_pass passed, $((js_fail + ${js_cancelled:-0})) failed"
+    echo "$e2e_line"
     if ((node_exit != 0 && js_fail + ${js_cancelled:-0} == 0)); then
       e2e_fail "node --test exited with $node_exit"
     fi
@@ -210,11 +272,13 @@ set -e
 e2e_cleanup
 # ------------------------------------------------------------------------------------------------
 
-# Every test project must have reported; a missing report means a module crashed or hung.
-expected=${#test_projects[@]}
+echo "$sqlite_line"
+echo "$postgres_line"
+echo "${e2e_line:-end-to-end: not run}"
+# Every run must have reported; a missing report means a module crashed or hung.
 status=0
 if ((reports < expected)); then
-  echo "test.sh: $reports test reports for $expected test projects" >&2
+  echo "test.sh: $reports test reports for $expected test runs" >&2
   status=1
 fi
 if ((test_exit != 0)); then

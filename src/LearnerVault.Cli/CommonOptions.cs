@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LearnerVault.Server.Administration;
+using LearnerVault.Server.Options;
 
 namespace LearnerVault.Cli;
 
@@ -22,6 +24,26 @@ internal static class CommonOptions
         HelpName = "FILE",
         DefaultValueFactory = _ => NonEmpty(settings.GetEnvironment(MasterKeyFileVariable)),
     };
+
+    public static Option<string?> Store(CliSettings settings) => new("--store")
+    {
+        Description = $"Where the data lives: 'sqlite' (the default: files in the data folder) or 'postgres:<Npgsql connection string>'. Env: {StoreLocation.EnvironmentVariable}.",
+        HelpName = "STORE",
+        DefaultValueFactory = _ => NonEmpty(settings.GetEnvironment(StoreLocation.EnvironmentVariable)),
+    };
+
+    /// <summary>The store an option names; a malformed one is a one-line error that never repeats the text (it may hold a password).</summary>
+    public static StoreLocation ParseStore(string? text)
+    {
+        try
+        {
+            return StoreLocation.Parse(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new AdministrationException($"--store: {ex.Message}", ex);
+        }
+    }
 
     public static Option<bool> Json() => new("--json")
     {

@@ -18,6 +18,7 @@ public static class Lvault
             InitCommand.Create(settings),
             ServeCommand.Create(settings),
             ClientsCommand.Create(settings),
+            MigrateCommand.Create(settings),
         };
         // Help says "lvault" however it is started: the apphost, 'dotnet lvault.dll', 'dotnet run' or a test host.
         root.HelpName = "lvault";

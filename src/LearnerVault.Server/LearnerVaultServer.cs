@@ -1,4 +1,3 @@
-using LearnerVault.Privacy;
 using LearnerVault.Server.Activities;
 using LearnerVault.Server.Auth;
 using LearnerVault.Server.Documents;
@@ -6,7 +5,8 @@ using LearnerVault.Server.Endpoints;
 using LearnerVault.Server.Options;
 using LearnerVault.Server.Pipeline;
 using LearnerVault.Server.Statements;
-using LearnerVault.Storage.Sqlite;
+using LearnerVault.Server.Administration;
+using LearnerVault.Storage;
 
 namespace LearnerVault.Server;
 
@@ -49,20 +49,18 @@ public static class LearnerVaultServer
     {
         services.AddSingleton(options);
         services.AddSingleton(options.TimeProvider);
-        services.AddSingleton(sp =>
-        {
-            var masterKey = MasterKey.Load(options.MasterKeyPath);
-            return SqliteBackend.Open(options.DataDirectory, masterKey, options.TimeProvider);
-        });
-        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().Statements);
-        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().Clients);
-        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().Keys);
+        // The store named by the options (SQLite files in the data folder, or PostgreSQL), with the master key of the
+        // data folder or LV_MASTER_KEY.
+        services.AddSingleton(_ => DataFolder.Open(options.DataDirectory, options.MasterKeyFile, options.Store, options.TimeProvider));
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().Statements);
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().Clients);
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().Keys);
         services.AddSingleton<TenantCrypto>();
         services.AddSingleton<StatementService>();
         services.AddSingleton<IStatementIngest>(sp => sp.GetRequiredService<StatementService>());
         services.AddSingleton<ClientAuthenticator>();
-        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().Documents);
-        services.AddSingleton(sp => sp.GetRequiredService<SqliteBackend>().ActivityDefinitions);
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().Documents);
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().ActivityDefinitions);
         services.AddSingleton<DocumentService>();
         services.AddSingleton<ActivityDefinitionService>();
         return services;
@@ -71,7 +69,7 @@ public static class LearnerVaultServer
     public static WebApplication UseLearnerVault(this WebApplication app)
     {
         // Fail at start, not on the first request, when the data folder or the master key is wrong.
-        _ = app.Services.GetRequiredService<SqliteBackend>();
+        _ = app.Services.GetRequiredService<IStorageBackend>();
 
         app.UseExceptionHandler(error => error.Run(UnhandledErrors.HandleAsync));
         app.UseCors(cors => cors

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using LearnerVault.Server.Statements;
 using LearnerVault.Storage;
-using LearnerVault.Storage.Sqlite;
 using LearnerVault.Xapi;
 using Microsoft.Extensions.DependencyInjection;
 using static LearnerVault.Server.Tests.Multipart;
@@ -236,7 +235,7 @@ public sealed class AttachmentsTests(ServerFixture fixture) : IClassFixture<Serv
 
         var crypto = app.Services.GetRequiredService<TenantCrypto>();
         var pseudonym = crypto.LearnerPseudonym(app.TenantId, Ifi.Normalise(erased["actor"])!);
-        Assert.True(app.Services.GetRequiredService<SqliteBackend>().KeyAdministration.DestroyLearnerKey(app.TenantId, pseudonym));
+        Assert.True(app.Services.GetRequiredService<IStorageBackend>().KeyAdministration.DestroyLearnerKey(app.TenantId, pseudonym));
 
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"statements?statementId={erased["id"]}", Ct)).StatusCode);
         var parts = await ReadAsync(await http.GetAsync($"statements?statementId={kept["id"]}&attachments=true", Ct));

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using LearnerVault.Server.Options;
 using static LearnerVault.Server.Tests.XapiJson;
 
 namespace LearnerVault.Server.Tests;
@@ -19,13 +20,14 @@ public sealed class CrashDurabilityTests
     public async Task Serve_KilledDuringAcknowledgedPosts_KeepsEveryAcknowledgedStatement()
     {
         var data = TempFolder.Create("lv-crash");
+        var store = await TestBackend.CreateEmptyStoreAsync("crash");
         try
         {
-            var (key, secret) = await LvaultProcess.AddClientAsync(data, Ct);
+            var (key, secret) = await LvaultProcess.AddClientAsync(data, Ct, store);
             var port = FreePort();
             var acknowledged = new ConcurrentBag<string>();
 
-            using (var server = await LvaultProcess.StartServerAsync(data, port, Ct))
+            using (var server = await LvaultProcess.StartServerAsync(data, port, Ct, store))
             {
                 using var http = Client(port, key, secret);
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
@@ -67,7 +69,7 @@ public sealed class CrashDurabilityTests
             }
 
             Assert.True(acknowledged.Count >= 300);
-            using (var restarted = await LvaultProcess.StartServerAsync(data, port, Ct))
+            using (var restarted = await LvaultProcess.StartServerAsync(data, port, Ct, store))
             {
                 using var http = Client(port, key, secret);
                 foreach (var id in acknowledged)
@@ -109,28 +111,39 @@ public static class LvaultProcess
 
     private static string Lvault => Path.Combine(AppContext.BaseDirectory, "lvault.dll");
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(CancellationToken ct, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(CancellationToken ct, params string[] args) =>
+        RunAsync(null, ct, args);
+
+    /// <summary>Runs lvault with <c>LV_STORE</c> naming <paramref name="store"/> (none: the embedded default).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(StoreLocation? store, CancellationToken ct, params string[] args)
     {
-        using var process = Process.Start(Info(args))!;
+        using var process = Process.Start(Info(args, store))!;
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct);
         return (process.ExitCode, await stdout, await stderr);
     }
 
-    public static async Task<(string Key, string Secret)> AddClientAsync(string data, CancellationToken ct)
+    /// <summary>Initialises the store (migrating it first when it is PostgreSQL, as an administrator must) and adds a client.</summary>
+    public static async Task<(string Key, string Secret)> AddClientAsync(string data, CancellationToken ct, StoreLocation? store = null)
     {
-        var init = await RunAsync(ct, "init", "--data", data);
+        if (store is { IsPostgres: true })
+        {
+            var migrate = await RunAsync(store, ct, "migrate", "--data", data);
+            Assert.True(migrate.ExitCode == 0, migrate.Stderr);
+        }
+
+        var init = await RunAsync(store, ct, "init", "--data", data);
         Assert.True(init.ExitCode == 0, init.Stderr);
-        var (exit, stdout, stderr) = await RunAsync(ct, "clients", "add", "--data", data, "--name", "crash-test", "--scopes", "all", "--json");
+        var (exit, stdout, stderr) = await RunAsync(store, ct, "clients", "add", "--data", data, "--name", "crash-test", "--scopes", "all", "--json");
         Assert.True(exit == 0, stderr);
         var json = JsonNode.Parse(stdout)!;
         return (json["key"]!.GetValue<string>(), json["secret"]!.GetValue<string>());
     }
 
-    public static async Task<Process> StartServerAsync(string data, int port, CancellationToken ct)
+    public static async Task<Process> StartServerAsync(string data, int port, CancellationToken ct, StoreLocation? store = null)
     {
-        var process = Process.Start(Info(["serve", "--data", data, "--urls", $"http://127.0.0.1:{port}"]))!;
+        var process = Process.Start(Info(["serve", "--data", data, "--urls", $"http://127.0.0.1:{port}"], store))!;
         _ = process.StandardOutput.ReadToEndAsync(ct);
         _ = process.StandardError.ReadToEndAsync(ct);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/xapi/") };
@@ -159,7 +172,7 @@ public static class LvaultProcess
         throw new TimeoutException("lvault serve did not start.");
     }
 
-    private static ProcessStartInfo Info(IEnumerable<string> args)
+    private static ProcessStartInfo Info(IEnumerable<string> args, StoreLocation? store)
     {
         var info = new ProcessStartInfo(Dotnet)
         {
@@ -174,6 +187,13 @@ public static class LvaultProcess
         }
 
         info.Environment.Remove("LV_MASTER_KEY");
+        info.Environment.Remove(StoreLocation.EnvironmentVariable);
+        if (store is { IsPostgres: true })
+        {
+            // The environment, not the command line: a connection string with a password stays out of process listings.
+            info.Environment[StoreLocation.EnvironmentVariable] = "postgres:" + store.ConnectionString;
+        }
+
         return info;
     }
 }

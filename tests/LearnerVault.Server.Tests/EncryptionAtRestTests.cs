@@ -74,19 +74,17 @@ public sealed class EncryptionAtRestTests
         await app.StopAsync();
 
         var secrets = new[] { mbox, sha1, accountName, agentName, response, teamMember, attachmentText, attachmentType, Multipart.Sha256(data), tag };
-        var files = Directory.EnumerateFiles(app.DataDirectory, "*", SearchOption.AllDirectories).ToList();
-        Assert.Contains(files, f => Path.GetFileName(f).StartsWith("keys", StringComparison.Ordinal));
-        Assert.Contains(files, f => Path.GetFileName(f) == "learnervault.db");
-        foreach (var file in files)
+        var stored = await app.ReadStoredBytesAsync(Ct);
+        AssertHoldsDataAndKeys(app, stored);
+        foreach (var (name, bytes) in stored)
         {
-            var bytes = await File.ReadAllBytesAsync(file, Ct);
             foreach (var secret in secrets)
             {
                 foreach (var encoding in new Encoding[] { Encoding.UTF8, Encoding.Unicode })
                 {
                     Assert.True(
                         bytes.AsSpan().IndexOf(encoding.GetBytes(secret)) < 0,
-                        $"{Path.GetFileName(file)} contains a learner datum in plaintext ({encoding.WebName}).");
+                        $"{name} contains a learner datum in plaintext ({encoding.WebName}).");
                 }
             }
         }
@@ -137,20 +135,34 @@ public sealed class EncryptionAtRestTests
         await app.StopAsync();
 
         var secrets = new[] { mbox, activityId, stateId, stateContent, agentProfileId, agentProfileContent, activityProfileId, activityProfileContent, definitionName, etag, tag };
-        var files = Directory.EnumerateFiles(app.DataDirectory, "*", SearchOption.AllDirectories).ToList();
-        Assert.Contains(files, f => Path.GetFileName(f) == "learnervault.db");
-        foreach (var file in files)
+        var stored = await app.ReadStoredBytesAsync(Ct);
+        AssertHoldsDataAndKeys(app, stored);
+        foreach (var (name, bytes) in stored)
         {
-            var bytes = await File.ReadAllBytesAsync(file, Ct);
             foreach (var secret in secrets)
             {
                 foreach (var encoding in new Encoding[] { Encoding.UTF8, Encoding.Unicode })
                 {
                     Assert.True(
                         bytes.AsSpan().IndexOf(encoding.GetBytes(secret)) < 0,
-                        $"{Path.GetFileName(file)} contains a document datum in plaintext ({encoding.WebName}).");
+                        $"{name} contains a document datum in plaintext ({encoding.WebName}).");
                 }
             }
+        }
+    }
+
+    // The scan must have looked at the real thing: the data and the key store, with rows in them.
+    private static void AssertHoldsDataAndKeys(LearnerVaultAppFactory app, IReadOnlyList<(string Name, byte[] Bytes)> stored)
+    {
+        if (app.Store.IsPostgres)
+        {
+            Assert.Contains(stored, s => s.Name.StartsWith("learnervault.", StringComparison.Ordinal) && s.Bytes.Length > 100);
+            Assert.Contains(stored, s => s.Name.StartsWith("learnervault_keys.", StringComparison.Ordinal) && s.Bytes.Length > 100);
+        }
+        else
+        {
+            Assert.Contains(stored, s => s.Name == "learnervault.db");
+            Assert.Contains(stored, s => s.Name.StartsWith("keys", StringComparison.Ordinal));
         }
     }
 }

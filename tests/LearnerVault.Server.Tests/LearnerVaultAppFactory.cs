@@ -12,8 +12,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LearnerVault.Server.Tests;
 
 /// <summary>
-/// A real server on a loopback port over a real SQLite data folder of its own. Intent methods give clients
-/// with chosen scopes; every request goes through Kestrel and the whole ASP.NET pipeline.
+/// A real server on a loopback port over a store of its own: a real SQLite data folder, or (with
+/// <c>LV_TEST_BACKEND=postgres</c>, see <see cref="TestBackend"/>) a fresh PostgreSQL database. Intent methods give
+/// clients with chosen scopes; every request goes through Kestrel and the whole ASP.NET pipeline.
 /// </summary>
 public sealed class LearnerVaultAppFactory : IAsyncDisposable
 {
@@ -22,6 +23,9 @@ public sealed class LearnerVaultAppFactory : IAsyncDisposable
     private LearnerVaultAppFactory(string dataDirectory) => DataDirectory = dataDirectory;
 
     public string DataDirectory { get; }
+
+    /// <summary>The store the server runs on.</summary>
+    public StoreLocation Store { get; private set; } = StoreLocation.Sqlite;
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -40,9 +44,10 @@ public sealed class LearnerVaultAppFactory : IAsyncDisposable
 
     private async Task StartCoreAsync(Action<ServerOptions>? configure)
     {
-        var init = await DataFolder.InitializeAsync(DataDirectory, null, TimeProvider.System, CancellationToken.None);
+        Store = await TestBackend.CreateStoreAsync("server");
+        var init = await DataFolder.InitializeAsync(DataDirectory, null, Store, TimeProvider.System, CancellationToken.None);
         TenantId = init.TenantId;
-        var options = new ServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0" };
+        var options = new ServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0", Store = Store };
         configure?.Invoke(options);
         app = LearnerVaultServer.Build(options);
         await app.StartAsync();
@@ -77,6 +82,48 @@ public sealed class LearnerVaultAppFactory : IAsyncDisposable
     public static AuthenticationHeaderValue Basic(string key, string secret) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(key + ":" + secret)));
 
+    /// <summary>
+    /// Everything the store holds at rest, by name: the files of the data folder and, for PostgreSQL, every table of
+    /// the data and key schemas in COPY binary form (the bytes a dump would carry).
+    /// </summary>
+    public async Task<IReadOnlyList<(string Name, byte[] Bytes)>> ReadStoredBytesAsync(CancellationToken ct)
+    {
+        var stored = new List<(string Name, byte[] Bytes)>();
+        foreach (var file in Directory.EnumerateFiles(DataDirectory, "*", SearchOption.AllDirectories))
+        {
+            stored.Add((Path.GetFileName(file), await File.ReadAllBytesAsync(file, ct)));
+        }
+
+        if (Store.IsPostgres)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(Store.ConnectionString);
+            await connection.OpenAsync(ct);
+            var tables = new List<string>();
+            await using (var list = new Npgsql.NpgsqlCommand(
+                "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname IN ('learnervault', 'learnervault_keys') ORDER BY 1;", connection))
+            await using (var reader = await list.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    tables.Add(reader.GetString(0));
+                }
+            }
+
+            foreach (var table in tables)
+            {
+                using var bytes = new MemoryStream();
+                await using (var copy = await connection.BeginRawBinaryCopyAsync($"COPY {table} TO STDOUT (FORMAT binary)", ct))
+                {
+                    await copy.CopyToAsync(bytes, ct);
+                }
+
+                stored.Add((table, bytes.ToArray()));
+            }
+        }
+
+        return stored;
+    }
+
     /// <summary>Stops the server (gracefully) and keeps the data folder, e.g. to read its files.</summary>
     public async Task StopAsync()
     {
@@ -93,6 +140,41 @@ public sealed class LearnerVaultAppFactory : IAsyncDisposable
         await StopAsync();
         TempFolder.Delete(DataDirectory);
     }
+}
+
+/// <summary>
+/// Which backend the HTTP suite runs on: <c>LV_TEST_BACKEND</c> is <c>sqlite</c> (default) or <c>postgres</c>. test.sh
+/// runs this whole project once for each, and counts the two runs separately.
+/// </summary>
+public static class TestBackend
+{
+    public const string Variable = "LV_TEST_BACKEND";
+
+    public static bool IsPostgres
+    {
+        get
+        {
+            var value = Environment.GetEnvironmentVariable(Variable);
+            return string.IsNullOrWhiteSpace(value) || value == StoreLocation.SqliteKind
+                ? false
+                : value == StoreLocation.PostgresKind
+                    ? true
+                    : throw new InvalidOperationException($"{Variable} must be 'sqlite' or 'postgres', not '{value}'.");
+        }
+    }
+
+    /// <summary>A store of its own for one server: nothing to create for SQLite (the data folder is the store), a new
+    /// migrated database for PostgreSQL.</summary>
+    public static async Task<StoreLocation> CreateStoreAsync(string purpose) =>
+        IsPostgres
+            ? StoreLocation.Postgres((await LearnerVault.Tests.Shared.PostgresTestServer.CreateMigratedDatabaseAsync(purpose)).ConnectionString)
+            : StoreLocation.Sqlite;
+
+    /// <summary>A new, empty (not migrated) store: for tests that migrate it with the CLI.</summary>
+    public static async Task<StoreLocation> CreateEmptyStoreAsync(string purpose) =>
+        IsPostgres
+            ? StoreLocation.Postgres(await LearnerVault.Tests.Shared.PostgresTestServer.CreateDatabaseAsync(purpose))
+            : StoreLocation.Sqlite;
 }
 
 public static class TempFolder

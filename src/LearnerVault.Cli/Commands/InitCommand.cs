@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LearnerVault.Server.Administration;
+using LearnerVault.Storage.Postgres;
 using LearnerVault.Storage.Sqlite;
 using Spectre.Console;
 
@@ -12,16 +13,19 @@ internal static class InitCommand
     {
         var data = CommonOptions.Data(settings);
         var masterKeyFile = CommonOptions.MasterKeyFile(settings);
-        var command = new Command("init", "Create the data folder: the data file, the key store in its own file, the master key file (0600) and the default tenant. Safe to run again.")
+        var store = CommonOptions.Store(settings);
+        var command = new Command("init", "Create the data folder: the data file, the key store in its own file, the master key file (0600) and the default tenant. With --store postgres:…, the master key file and the default tenant in the migrated database. Safe to run again.")
         {
             data,
             masterKeyFile,
+            store,
         };
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
             var directory = context.GetValue(data)!;
-            var result = await DataFolder.InitializeAsync(directory, context.GetValue(masterKeyFile), context.Time, ct);
+            var result = await DataFolder.InitializeAsync(
+                directory, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store)), context.Time, ct);
             Report(context.Console, result);
             return 0;
         });
@@ -35,15 +39,26 @@ internal static class InitCommand
             : $"The data folder [bold]{Markup.Escape(result.DataDirectory)}[/] is already initialised; nothing changed.");
 
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow(new Text("data file"), new Text(Path.Combine(result.DataDirectory, SqliteBackend.DataFileName)));
-        grid.AddRow(new Text("key store"), new Text(Path.Combine(result.DataDirectory, SqliteBackend.KeyStoreFileName)));
+        if (result.Store.IsPostgres)
+        {
+            grid.AddRow(new Text("data"), new Text($"{result.Store} (schema {PostgresStoreOptions.DefaultDataSchema})"));
+            grid.AddRow(new Text("key store"), new Text($"schema {PostgresStoreOptions.DefaultKeySchema}"));
+        }
+        else
+        {
+            grid.AddRow(new Text("data file"), new Text(Path.Combine(result.DataDirectory, SqliteBackend.DataFileName)));
+            grid.AddRow(new Text("key store"), new Text(Path.Combine(result.DataDirectory, SqliteBackend.KeyStoreFileName)));
+        }
+
         grid.AddRow(new Text("master key"), new Text(result.MasterKeyFile ?? "from LV_MASTER_KEY"));
         grid.AddRow(new Text("tenant"), new Text($"{result.TenantId:D} ({DataFolder.DefaultTenantName})"));
         console.Write(grid);
 
         if (result.Created)
         {
-            console.MarkupLine("[yellow]Back up the data file and the key store separately[/], and keep the master key away from both backups.");
+            console.MarkupLine(result.Store.IsPostgres
+                ? "[yellow]Back up the data schema and the key schema separately[/], and keep the master key away from both backups."
+                : "[yellow]Back up the data file and the key store separately[/], and keep the master key away from both backups.");
         }
     }
 }

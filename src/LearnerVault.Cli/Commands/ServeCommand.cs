@@ -29,6 +29,7 @@ internal static class ServeCommand
         var defaults = new ServerOptions();
         var data = CommonOptions.Data(settings);
         var masterKeyFile = CommonOptions.MasterKeyFile(settings);
+        var store = CommonOptions.Store(settings);
         var urls = new Option<string>("--urls")
         {
             Description = $"Where to listen, ';'-separated. The xAPI endpoint is URL/xapi/. Env: {UrlsVariable}.",
@@ -59,6 +60,7 @@ internal static class ServeCommand
         {
             data,
             masterKeyFile,
+            store,
             urls,
             demo,
             maxBodyBytes,
@@ -73,6 +75,7 @@ internal static class ServeCommand
             options.DataDirectory = context.GetValue(data)!;
             options.Urls = context.GetValue(urls)!;
             options.MasterKeyFile = context.GetValue(masterKeyFile) ?? options.MasterKeyFile;
+            options.Store = CommonOptions.ParseStore(context.GetValue(store));
             options.MaxRequestBodyBytes = context.GetValue(maxBodyBytes) ?? options.MaxRequestBodyBytes;
             options.MaxBatchSize = context.GetValue(maxBatch) ?? options.MaxBatchSize;
             options.MaxPageSize = context.GetValue(maxPage) ?? options.MaxPageSize;
@@ -84,12 +87,13 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(CommandContext context, ServerOptions options, bool demo, CancellationToken ct)
     {
-        var init = await DataFolder.InitializeAsync(options.DataDirectory, options.MasterKeyFile, context.Time, ct);
+        // The embedded default is created and migrated here; a PostgreSQL store must have been migrated ('lvault migrate').
+        var init = await DataFolder.InitializeAsync(options.DataDirectory, options.MasterKeyFile, options.Store, context.Time, ct);
 
         (ClientRecord Client, string Secret)? firstClient = null;
         ClientRecord? demoClient = null;
         // The administrative work is done and the files closed before the server opens them for itself.
-        await using (var backend = DataFolder.Open(options.DataDirectory, options.MasterKeyFile, context.Time))
+        await using (var backend = DataFolder.Open(options.DataDirectory, options.MasterKeyFile, options.Store, context.Time))
         {
             if ((await backend.Clients.ListClientsAsync(init.TenantId, ct)).Count == 0)
             {
@@ -109,7 +113,9 @@ internal static class ServeCommand
         var endpoint = XapiEndpoint(app.Urls, options.Urls);
         var console = context.Console;
         console.MarkupLine($"[green]LearnerVault is running.[/] xAPI endpoint: [bold]{Markup.Escape(endpoint)}[/]");
-        console.MarkupLine($"Data folder: [bold]{Markup.Escape(Path.GetFullPath(options.DataDirectory))}[/]");
+        console.MarkupLine(options.Store.IsPostgres
+            ? $"Store: [bold]{Markup.Escape(options.Store.ToString())}[/]"
+            : $"Data folder: [bold]{Markup.Escape(Path.GetFullPath(options.DataDirectory))}[/]");
         if (firstClient is { } created)
         {
             console.MarkupLine("First start: a client with scope [bold]all[/] was created.");

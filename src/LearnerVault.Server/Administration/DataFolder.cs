@@ -1,19 +1,25 @@
 using System.Security.Cryptography;
 using LearnerVault.Privacy;
+using LearnerVault.Server.Options;
+using LearnerVault.Storage;
+using LearnerVault.Storage.Postgres;
 using LearnerVault.Storage.Sqlite;
+using Npgsql;
 
 namespace LearnerVault.Server.Administration;
 
-/// <summary>What <see cref="DataFolder.InitializeAsync"/> found or made.</summary>
+/// <summary>What <c>DataFolder.InitializeAsync</c> found or made.</summary>
 /// <param name="Created">True when this call created the data file; false when the folder was already initialised.</param>
 /// <param name="TenantId">The default tenant.</param>
 /// <param name="MasterKeyFile">The master key file in use, or null when the key came from <c>LV_MASTER_KEY</c>.</param>
-public sealed record InitResult(bool Created, Guid TenantId, string DataDirectory, string? MasterKeyFile);
+/// <param name="Store">Where the data lives.</param>
+public sealed record InitResult(bool Created, Guid TenantId, string DataDirectory, string? MasterKeyFile, StoreLocation Store);
 
 /// <summary>
-/// The embedded default's data folder: the data file, the key store in its own file beside it, and the master key file
-/// (unless the master key comes from the environment). The data file and the key store are backed up separately, so
-/// that a data backup alone never carries the means to read it.
+/// The data folder and the store it opens. With the embedded default the folder holds the data file, the key store in
+/// its own file beside it, and the master key file (unless the master key comes from the environment); with PostgreSQL
+/// (<see cref="StoreLocation"/>) it holds only the master key file, and the data and key store are two schemas of the
+/// database. Data and keys are backed up separately, so that a data backup alone never carries the means to read it.
 /// </summary>
 public sealed class DataFolder
 {
@@ -34,8 +40,16 @@ public sealed class DataFolder
     /// </summary>
     /// <exception cref="AdministrationException">The folder holds one of the data file and key store without the other,
     /// or a key store without any master key.</exception>
-    public static async Task<InitResult> InitializeAsync(string dataDirectory, string? masterKeyFile, TimeProvider time, CancellationToken ct)
+    public static Task<InitResult> InitializeAsync(string dataDirectory, string? masterKeyFile, TimeProvider time, CancellationToken ct) =>
+        InitializeAsync(dataDirectory, masterKeyFile, StoreLocation.Sqlite, time, ct);
+
+    /// <summary>
+    /// As above, for the store <paramref name="store"/>. A PostgreSQL store must have been migrated first
+    /// (<c>lvault migrate</c>): only the embedded default creates its own schema.
+    /// </summary>
+    public static async Task<InitResult> InitializeAsync(string dataDirectory, string? masterKeyFile, StoreLocation store, TimeProvider time, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentNullException.ThrowIfNull(time);
 
@@ -50,29 +64,61 @@ public sealed class DataFolder
         }
 
         var created = !File.Exists(DataFile(dataDirectory));
-        CheckComplete(dataDirectory, allowEmpty: true);
+        if (!store.IsPostgres)
+        {
+            CheckComplete(dataDirectory, allowEmpty: true);
+        }
 
         var keyPath = MasterKeyPath(dataDirectory, masterKeyFile);
         var fromEnvironment = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(MasterKey.EnvironmentVariable));
-        var masterKey = fromEnvironment || File.Exists(keyPath)
-            ? LoadMasterKey(keyPath)
-            : CreateMasterKey(dataDirectory, keyPath);
+        var newKey = !fromEnvironment && !File.Exists(keyPath);
+        var masterKey = newKey ? CreateMasterKey(dataDirectory, keyPath, store) : LoadMasterKey(keyPath);
 
-        await using var backend = OpenBackend(dataDirectory, masterKey, time);
-        var tenants = await backend.Clients.ListTenantsAsync(ct);
-        var tenantId = tenants.Count > 0 ? tenants[0].Id : Guid.NewGuid();
-        await backend.Clients.EnsureTenantAsync(tenantId, DefaultTenantName, ct);
-        backend.Keys.EnsureTenant(tenantId);
+        IStorageBackend backend;
+        try
+        {
+            backend = OpenBackend(dataDirectory, masterKey, store, time);
+        }
+        catch (AdministrationException) when (newKey && store.IsPostgres)
+        {
+            // A key made a moment ago cannot be the one an existing key store was sealed with: take it back.
+            File.Delete(keyPath);
+            throw;
+        }
 
-        return new InitResult(created, tenantId, dataDirectory, fromEnvironment ? null : keyPath);
+        await using (backend)
+        {
+            var tenants = await backend.Clients.ListTenantsAsync(ct);
+            if (store.IsPostgres)
+            {
+                created = tenants.Count == 0;
+            }
+
+            var tenantId = tenants.Count > 0 ? tenants[0].Id : Guid.NewGuid();
+            await backend.Clients.EnsureTenantAsync(tenantId, DefaultTenantName, ct);
+            backend.Keys.EnsureTenant(tenantId);
+            return new InitResult(created, tenantId, dataDirectory, fromEnvironment ? null : keyPath, store);
+        }
     }
 
     /// <summary>Opens an initialised data folder with its master key (from <c>LV_MASTER_KEY</c> or the key file).</summary>
     /// <exception cref="AdministrationException">The folder is not initialised, is incomplete, or the master key is missing or unusable.</exception>
-    public static SqliteBackend Open(string dataDirectory, string? masterKeyFile, TimeProvider time)
+    public static IStorageBackend Open(string dataDirectory, string? masterKeyFile, TimeProvider time) =>
+        Open(dataDirectory, masterKeyFile, StoreLocation.Sqlite, time);
+
+    /// <summary>Opens the store <paramref name="store"/> with the master key of the data folder (or <c>LV_MASTER_KEY</c>).</summary>
+    /// <exception cref="AdministrationException">The store is not initialised or migrated, cannot be reached, or the master
+    /// key is missing or not the key store's.</exception>
+    public static IStorageBackend Open(string dataDirectory, string? masterKeyFile, StoreLocation store, TimeProvider time)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
+
+        if (store.IsPostgres)
+        {
+            return OpenBackend(dataDirectory, LoadMasterKey(MasterKeyPath(dataDirectory, masterKeyFile)), store, time);
+        }
 
         if (!Directory.Exists(dataDirectory) || (!File.Exists(DataFile(dataDirectory)) && !File.Exists(KeyStoreFile(dataDirectory))))
         {
@@ -80,17 +126,17 @@ public sealed class DataFolder
         }
 
         CheckComplete(dataDirectory, allowEmpty: false);
-        return OpenBackend(dataDirectory, LoadMasterKey(MasterKeyPath(dataDirectory, masterKeyFile)), time);
+        return OpenBackend(dataDirectory, LoadMasterKey(MasterKeyPath(dataDirectory, masterKeyFile)), store, time);
     }
 
     /// <summary>The default tenant of an initialised folder: the first one created.</summary>
-    public static async Task<Guid> DefaultTenantAsync(SqliteBackend backend, CancellationToken ct)
+    public static async Task<Guid> DefaultTenantAsync(IStorageBackend backend, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(backend);
         var tenants = await backend.Clients.ListTenantsAsync(ct);
         return tenants.Count > 0
             ? tenants[0].Id
-            : throw new AdministrationException("the data folder has no tenant: run 'lvault init' on it");
+            : throw new AdministrationException($"the store ({backend.Description}) has no tenant: run 'lvault init' on it");
     }
 
     private static string DataFile(string dataDirectory) => Path.Combine(dataDirectory, SqliteBackend.DataFileName);
@@ -121,9 +167,9 @@ public sealed class DataFolder
         }
     }
 
-    private static MasterKey CreateMasterKey(string dataDirectory, string keyPath)
+    private static MasterKey CreateMasterKey(string dataDirectory, string keyPath, StoreLocation store)
     {
-        if (File.Exists(KeyStoreFile(dataDirectory)))
+        if (!store.IsPostgres && File.Exists(KeyStoreFile(dataDirectory)))
         {
             throw new AdministrationException(
                 $"'{dataDirectory}' has a key store but no master key: set {MasterKey.EnvironmentVariable} or restore the master key file '{keyPath}'");
@@ -165,8 +211,29 @@ public sealed class DataFolder
         }
     }
 
-    private static SqliteBackend OpenBackend(string dataDirectory, MasterKey masterKey, TimeProvider time)
+    private static IStorageBackend OpenBackend(string dataDirectory, MasterKey masterKey, StoreLocation store, TimeProvider time)
     {
+        if (store.IsPostgres)
+        {
+            try
+            {
+                return PostgresBackend.Open(new PostgresStoreOptions { ConnectionString = store.ConnectionString! }, masterKey, time);
+            }
+            catch (StoreNotMigratedException ex)
+            {
+                throw new AdministrationException(ex.Message, ex);
+            }
+            catch (CryptographicException ex)
+            {
+                throw new AdministrationException(
+                    $"the PostgreSQL key store ({store}) cannot be opened with this master key: set {MasterKey.EnvironmentVariable} or restore the master key file of this installation", ex);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or ArgumentException or TimeoutException)
+            {
+                throw new AdministrationException($"cannot open the PostgreSQL store ({store}): {ex.Message}", ex);
+            }
+        }
+
         try
         {
             return SqliteBackend.Open(dataDirectory, masterKey, time);
@@ -176,5 +243,30 @@ public sealed class DataFolder
             throw new AdministrationException(
                 $"the key store in '{dataDirectory}' cannot be opened with this master key (wrong key, or a damaged key store)", ex);
         }
+    }
+
+    /// <summary>
+    /// Creates or upgrades the store's schemas. PostgreSQL: both schemas (data, keys), under an advisory lock, so that
+    /// two nodes migrating at once cannot interleave. The embedded default migrates itself whenever it opens; this
+    /// opens it (creating the folder's files if needed is left to <c>init</c>) and reports its state.
+    /// </summary>
+    /// <returns>What was applied, as "schema/NNNN_name" (empty when the store was current).</returns>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(string dataDirectory, string? masterKeyFile, StoreLocation store, TimeProvider time, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (store.IsPostgres)
+        {
+            try
+            {
+                return await PostgresBackend.MigrateAsync(new PostgresStoreOptions { ConnectionString = store.ConnectionString! }, time, ct);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                throw new AdministrationException($"cannot migrate the PostgreSQL store ({store}): {ex.Message}", ex);
+            }
+        }
+
+        await using var backend = Open(dataDirectory, masterKeyFile, store, time);
+        return [];
     }
 }

@@ -10,6 +10,9 @@ public sealed class ServerOptions
     /// <summary>The data folder (SQLite data file, key store, master key file). Env: LV_DATA.</summary>
     public string DataDirectory { get; set; } = "./data";
 
+    /// <summary>Where the data lives: the SQLite files of the data folder (default) or PostgreSQL. Env: LV_STORE.</summary>
+    public StoreLocation Store { get; set; } = StoreLocation.Sqlite;
+
     /// <summary>Listen addresses. Env: LV_URLS.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:8080";
 
@@ -42,6 +45,18 @@ public sealed class ServerOptions
         var env = getEnvironment ?? Environment.GetEnvironmentVariable;
         DataDirectory = env("LV_DATA") is { Length: > 0 } data ? data : DataDirectory;
         Urls = env("LV_URLS") is { Length: > 0 } urls ? urls : Urls;
+        if (env(StoreLocation.EnvironmentVariable) is { Length: > 0 } store)
+        {
+            try
+            {
+                Store = StoreLocation.Parse(store);
+            }
+            catch (FormatException ex)
+            {
+                throw new Microsoft.Extensions.Options.OptionsValidationException(SectionName, typeof(ServerOptions), [$"{StoreLocation.EnvironmentVariable}: {ex.Message}"]);
+            }
+        }
+
         MasterKeyFile = env("LV_MASTER_KEY_FILE") is { Length: > 0 } keyFile ? keyFile : MasterKeyFile;
         MaxRequestBodyBytes = Number(env, "LV_MAX_BODY_BYTES", MaxRequestBodyBytes);
         MaxBatchSize = (int)Number(env, "LV_MAX_BATCH", MaxBatchSize);
