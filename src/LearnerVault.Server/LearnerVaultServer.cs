@@ -1,11 +1,11 @@
 using LearnerVault.Server.Activities;
+using LearnerVault.Server.Administration;
 using LearnerVault.Server.Auth;
 using LearnerVault.Server.Documents;
 using LearnerVault.Server.Endpoints;
 using LearnerVault.Server.Options;
 using LearnerVault.Server.Pipeline;
 using LearnerVault.Server.Statements;
-using LearnerVault.Server.Administration;
 using LearnerVault.Storage;
 
 namespace LearnerVault.Server;
