@@ -1,0 +1,100 @@
+namespace LearnerVault.Storage.Transfer;
+
+/// <summary>
+/// The rows a store copy moves, in a form neither backend owns. Everything stays as the source holds it: ciphertext,
+/// keyed terms and wrapped keys are copied byte for byte (nothing is decrypted, so a copy needs no key), and key ids
+/// and client ids are kept, because ciphertext and statements refer to them.
+/// </summary>
+/// <param name="Purpose">The key's role as the key store records it (tenant KEK, pseudonym key, tenant data key, learner key).</param>
+/// <param name="Learner">The learner pseudonym of a learner key; null for a tenant's own keys.</param>
+/// <param name="WrappingKeyId">The key that wraps this one; null when the master key wraps it (a tenant KEK).</param>
+public sealed record KeyRow(long Id, Guid TenantId, int Purpose, byte[]? Learner, long? WrappingKeyId, byte[] Wrapped, DateTimeOffset Created);
+
+/// <summary>One stored statement with everything the store knows of it. <see cref="Sequence"/> orders statements within
+/// the source; the target may number them differently but keeps the order and <see cref="Stored"/>.</summary>
+/// <param name="Terms">Its index terms, inherited ones included (the writing client is <see cref="ClientId"/>, not a term).</param>
+/// <param name="Attachments">Hash keys of the attachment contents the statement carried when it was written.</param>
+public sealed record StatementRow(
+    Guid TenantId,
+    Guid Id,
+    long Sequence,
+    DateTimeOffset Stored,
+    long KeyId,
+    long ClientId,
+    byte[] Blob,
+    byte[] ContentHash,
+    IReadOnlyList<IndexTerm> Terms,
+    Guid? RefTarget,
+    bool IsVoiding,
+    bool Voided,
+    bool HasTimestamp,
+    IReadOnlyList<byte[]> Attachments);
+
+public sealed record AttachmentRow(Guid TenantId, byte[] HashKey, long KeyId, byte[] Blob, long References);
+
+public sealed record DocumentRow(Guid TenantId, DocumentKey Key, long KeyId, byte[] Blob, byte[] IdBlob, byte[] ETag, DateTimeOffset Updated);
+
+public sealed record ActivityDefinitionRow(Guid TenantId, byte[] Activity, long KeyId, byte[] Blob, long Version, DateTimeOffset Updated);
+
+/// <summary>The kinds of row, in the order a copy moves them (keys before what they encrypt, tenants first).</summary>
+public enum TransferTable
+{
+    Tenants,
+    Clients,
+    Keys,
+    Attachments,
+    Statements,
+    Documents,
+    ActivityDefinitions,
+}
+
+/// <summary>A store read for copying: every row of every table, from one consistent snapshot.</summary>
+public interface IStoreExport : IAsyncDisposable
+{
+    /// <summary>The sealed master-key check of the key store (copied so the target opens with the same master key).</summary>
+    Task<byte[]?> MasterKeyCheckAsync(CancellationToken ct);
+
+    Task<long> CountAsync(TransferTable table, CancellationToken ct);
+
+    IAsyncEnumerable<TenantRecord> TenantsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<ClientRecord> ClientsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<KeyRow> KeysAsync(CancellationToken ct);
+
+    IAsyncEnumerable<AttachmentRow> AttachmentsAsync(CancellationToken ct);
+
+    /// <summary>Statements per tenant in stored order (the order the target must number them in).</summary>
+    IAsyncEnumerable<StatementRow> StatementsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<DocumentRow> DocumentsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<ActivityDefinitionRow> ActivityDefinitionsAsync(CancellationToken ct);
+}
+
+/// <summary>An empty store being filled by a copy. Each call writes one batch durably.</summary>
+public interface IStoreImport : IAsyncDisposable
+{
+    /// <summary>Whether the store holds nothing yet (no tenant, no key): a copy never mixes two installations.</summary>
+    Task<bool> IsEmptyAsync(CancellationToken ct);
+
+    Task WriteMasterKeyCheckAsync(byte[] sealedCheck, CancellationToken ct);
+
+    Task WriteTenantsAsync(IReadOnlyList<TenantRecord> rows, CancellationToken ct);
+
+    Task WriteClientsAsync(IReadOnlyList<ClientRecord> rows, CancellationToken ct);
+
+    Task WriteKeysAsync(IReadOnlyList<KeyRow> rows, CancellationToken ct);
+
+    Task WriteAttachmentsAsync(IReadOnlyList<AttachmentRow> rows, CancellationToken ct);
+
+    /// <summary>Statements in the order <see cref="IStoreExport.StatementsAsync"/> gave them.</summary>
+    Task WriteStatementsAsync(IReadOnlyList<StatementRow> rows, CancellationToken ct);
+
+    Task WriteDocumentsAsync(IReadOnlyList<DocumentRow> rows, CancellationToken ct);
+
+    Task WriteActivityDefinitionsAsync(IReadOnlyList<ActivityDefinitionRow> rows, CancellationToken ct);
+
+    /// <summary>After the last batch: bring counters (key ids, client ids, sequences) past the copied values.</summary>
+    Task FinishAsync(CancellationToken ct);
+}
