@@ -27,3 +27,20 @@ public sealed class PostgresDocumentStoreContractTests : DocumentStoreContractTe
         return new DocumentStoreHandle(backend.Documents, backend.ActivityDefinitions, backend.DisposeAsync);
     }
 }
+
+/// <summary>The client store contract against PostgreSQL. Storage sees an unregistered tenant through a document
+/// written under it (which, unlike SQLite, leaves no row in tenants: there are no unnamed tenants here).</summary>
+[Trait("Backend", "postgres")]
+public sealed class PostgresClientStoreContractTests : ClientStoreContractTests
+{
+    protected override async ValueTask<ClientStoreHandle> OpenAsync(TimeProvider timeProvider)
+    {
+        var options = await PostgresTestServer.SharedDatabaseAsync();
+        var backend = PostgresBackend.Open(options, PostgresTestServer.MasterKey, timeProvider);
+        return new ClientStoreHandle(
+            backend.Clients,
+            (tenant, ct) => backend.Documents.PutAsync(tenant,
+                new DocumentKey(DocumentKind.ActivityProfile, [1], [], [], [1]), new DocumentContent(1, [1], [1], [1]), DocumentPrecondition.None, ct),
+            backend.DisposeAsync);
+    }
+}
