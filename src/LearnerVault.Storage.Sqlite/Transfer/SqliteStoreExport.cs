@@ -1,0 +1,237 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using LearnerVault.Storage.Transfer;
+using Microsoft.Data.Sqlite;
+
+namespace LearnerVault.Storage.Sqlite;
+
+/// <summary>
+/// Reads an embedded installation (the data file and the key store file beside it) for copying elsewhere. Both files are
+/// opened read-only, each inside one read transaction, so the copy sees one consistent snapshot of each even if a
+/// server is still writing (stop the server first for a snapshot that is also the last word). Nothing is decrypted.
+/// </summary>
+public sealed class SqliteStoreExport : IStoreExport
+{
+    private readonly SqliteConnection data;
+    private readonly SqliteConnection keys;
+    private readonly SqliteTransaction dataSnapshot;
+    private readonly SqliteTransaction keysSnapshot;
+
+    private SqliteStoreExport(SqliteConnection data, SqliteConnection keys)
+    {
+        this.data = data;
+        this.keys = keys;
+        dataSnapshot = data.BeginTransaction(deferred: true);
+        keysSnapshot = keys.BeginTransaction(deferred: true);
+        // A deferred transaction takes its snapshot at the first read: take it now, for both files.
+        Scalar(data, dataSnapshot, "SELECT count(*) FROM tenants;");
+        Scalar(keys, keysSnapshot, "SELECT count(*) FROM keys;");
+    }
+
+    /// <summary>Opens the data file <paramref name="path"/> (or the data folder holding it) and its key store.</summary>
+    /// <exception cref="FileNotFoundException">The data file or the key store file is missing.</exception>
+    public static SqliteStoreExport Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var dataPath = Directory.Exists(path) ? Path.Combine(path, SqliteBackend.DataFileName) : path;
+        var keysPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataPath))!, SqliteBackend.KeyStoreFileName);
+        if (!File.Exists(dataPath))
+        {
+            throw new FileNotFoundException($"no data file at '{dataPath}'", dataPath);
+        }
+
+        if (!File.Exists(keysPath))
+        {
+            throw new FileNotFoundException($"no key store beside the data file ('{keysPath}'): a copy needs both", keysPath);
+        }
+
+        var data = OpenReadOnly(dataPath);
+        SqliteConnection? keys = null;
+        try
+        {
+            keys = OpenReadOnly(keysPath);
+            return new SqliteStoreExport(data, keys);
+        }
+        catch
+        {
+            keys?.Dispose();
+            data.Dispose();
+            throw;
+        }
+    }
+
+    public Task<byte[]?> MasterKeyCheckAsync(CancellationToken ct) =>
+        Task.FromResult(Scalar(keys, keysSnapshot, "SELECT sealed FROM master_key_check WHERE id = 1;") as byte[]);
+
+    public Task<long> CountAsync(TransferTable table, CancellationToken ct)
+    {
+        var (connection, transaction, sql) = table switch
+        {
+            TransferTable.Tenants => (data, dataSnapshot, "SELECT count(*) FROM tenants WHERE name IS NOT NULL;"),
+            TransferTable.Clients => (data, dataSnapshot, "SELECT count(*) FROM clients;"),
+            TransferTable.Keys => (keys, keysSnapshot, "SELECT count(*) FROM keys;"),
+            TransferTable.Attachments => (data, dataSnapshot, "SELECT count(*) FROM attachments;"),
+            TransferTable.Statements => (data, dataSnapshot, "SELECT count(*) FROM statements;"),
+            TransferTable.Documents => (data, dataSnapshot, "SELECT count(*) FROM documents;"),
+            TransferTable.ActivityDefinitions => (data, dataSnapshot, "SELECT count(*) FROM activity_definitions;"),
+            _ => throw new ArgumentOutOfRangeException(nameof(table)),
+        };
+        return Task.FromResult((long)Scalar(connection, transaction, sql)!);
+    }
+
+    // Tenants the data file saw only through statements (no name yet) are not copied: they are placeholders that the
+    // target creates again on first use.
+    public IAsyncEnumerable<TenantRecord> TenantsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        "SELECT id, name, created FROM tenants WHERE name IS NOT NULL ORDER BY no;",
+        r => new TenantRecord(Guid(r, 0), r.GetString(1), Time(r, 2)), ct);
+
+    public IAsyncEnumerable<ClientRecord> ClientsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT c.id, t.id, c.name, c.key, c.secret_hash, c.scopes, c.purposes, c.created, c.revoked
+        FROM clients c JOIN tenants t ON t.no = c.tenant_no ORDER BY c.id;
+        """,
+        r => new ClientRecord(
+            r.GetInt64(0), Guid(r, 1), r.GetString(2), r.GetString(3), (byte[])r[4],
+            Strings(r.GetString(5)), Strings(r.GetString(6)), Time(r, 7), r.IsDBNull(8) ? null : Time(r, 8)),
+        ct);
+
+    public IAsyncEnumerable<KeyRow> KeysAsync(CancellationToken ct) => Rows(keys, keysSnapshot,
+        "SELECT id, tenant_id, purpose, learner, wrapping_key_id, wrapped, created FROM keys ORDER BY id;",
+        r => new KeyRow(
+            r.GetInt64(0), Guid(r, 1), r.GetInt32(2), r.IsDBNull(3) ? null : (byte[])r[3],
+            r.IsDBNull(4) ? null : r.GetInt64(4), (byte[])r[5], Time(r, 6)),
+        ct);
+
+    public IAsyncEnumerable<AttachmentRow> AttachmentsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        "SELECT t.id, a.hash_key, a.key_id, a.blob, a.refs FROM attachments a JOIN tenants t ON t.no = a.tenant_no ORDER BY a.no;",
+        r => new AttachmentRow(Guid(r, 0), (byte[])r[1], r.GetInt64(2), (byte[])r[3], r.GetInt64(4)),
+        ct);
+
+    public async IAsyncEnumerable<StatementRow> StatementsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        // Attachments are rare: which statement carried which content fits in memory.
+        var carried = new Dictionary<long, List<byte[]>>();
+        await foreach (var (seq, hashKey) in Rows(data, dataSnapshot,
+            "SELECT sa.seq, a.hash_key FROM statement_attachments sa JOIN attachments a ON a.no = sa.attachment_no;",
+            r => (r.GetInt64(0), (byte[])r[1]), ct))
+        {
+            if (!carried.TryGetValue(seq, out var list))
+            {
+                carried[seq] = list = [];
+            }
+
+            list.Add(hashKey);
+        }
+
+        // stored is the sequence (unix microseconds); per tenant, in stored order.
+        await foreach (var row in Rows(data, dataSnapshot,
+            """
+            SELECT s.seq, t.id, s.id, s.key_id, s.client_id, s.blob, s.content_hash, s.terms, s.ref_target,
+                   s.is_voiding, s.voided, s.has_timestamp
+            FROM statements s JOIN tenants t ON t.no = s.tenant_no
+            ORDER BY s.tenant_no, s.seq;
+            """,
+            r =>
+            {
+                var seq = r.GetInt64(0);
+                return new StatementRow(
+                    Guid(r, 1), Guid(r, 2), seq, SqliteValues.FromUnixMicroseconds(seq), r.GetInt64(3), r.GetInt64(4),
+                    (byte[])r[5], (byte[])r[6], Terms((byte[])r[7]), r.IsDBNull(8) ? null : Guid(r, 8),
+                    r.GetInt64(9) != 0, r.GetInt64(10) != 0, r.GetInt64(11) != 0,
+                    carried.TryGetValue(seq, out var hashKeys) ? hashKeys : []);
+            },
+            ct))
+        {
+            yield return row;
+        }
+    }
+
+    public IAsyncEnumerable<DocumentRow> DocumentsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT t.id, d.kind, d.activity, d.agent, d.registration, d.doc, d.key_id, d.blob, d.id_blob, d.etag, d.updated
+        FROM documents d JOIN tenants t ON t.no = d.tenant_no;
+        """,
+        r => new DocumentRow(
+            Guid(r, 0),
+            new DocumentKey((DocumentKind)r.GetInt32(1), (byte[])r[2], (byte[])r[3], (byte[])r[4], (byte[])r[5]),
+            r.GetInt64(6), (byte[])r[7], (byte[])r[8], (byte[])r[9], Time(r, 10)),
+        ct);
+
+    public IAsyncEnumerable<ActivityDefinitionRow> ActivityDefinitionsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT t.id, a.activity, a.key_id, a.blob, a.version, a.updated
+        FROM activity_definitions a JOIN tenants t ON t.no = a.tenant_no;
+        """,
+        r => new ActivityDefinitionRow(Guid(r, 0), (byte[])r[1], r.GetInt64(2), (byte[])r[3], r.GetInt64(4), Time(r, 5)),
+        ct);
+
+    public ValueTask DisposeAsync()
+    {
+        dataSnapshot.Dispose();
+        keysSnapshot.Dispose();
+        data.Dispose();
+        keys.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static SqliteConnection OpenReadOnly(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+#pragma warning disable CS1998 // SQLite reads are synchronous; the stream is async for the interface's sake.
+    private static async IAsyncEnumerable<T> Rows<T>(
+        SqliteConnection connection, SqliteTransaction transaction, string sql, Func<SqliteDataReader, T> map, [EnumeratorCancellation] CancellationToken ct)
+#pragma warning restore CS1998
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return map(reader);
+        }
+    }
+
+    private static Guid Guid(SqliteDataReader reader, int ordinal) => SqliteValues.ToGuid((byte[])reader[ordinal]);
+
+    private static DateTimeOffset Time(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? DateTimeOffset.UnixEpoch : SqliteValues.FromUnixMicroseconds(reader.GetInt64(ordinal));
+
+    private static IReadOnlyList<string> Strings(string json) => JsonSerializer.Deserialize<string[]>(json) ?? [];
+
+    private static List<IndexTerm> Terms(byte[] blob)
+    {
+        var terms = new List<IndexTerm>(blob.Length / StoredTerm.Length);
+        foreach (var term in StoredTermSet.FromBlob(blob).Items)
+        {
+            if (term.Kind == StoredTerm.ClientKind)
+            {
+                continue;
+            }
+
+            var hash = new byte[StoredTerm.HashLength];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(hash, term.Hash);
+            terms.Add(new IndexTerm((TermKind)term.Kind, hash));
+        }
+
+        return terms;
+    }
+}
