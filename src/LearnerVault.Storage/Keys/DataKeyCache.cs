@@ -7,17 +7,49 @@ namespace LearnerVault.Storage.Keys;
 /// Erasure goes through <see cref="Forget"/>, which bumps an epoch: a lookup that read a key from storage before the
 /// key was destroyed passes the epoch it started under to <see cref="Add"/>, and is then not cached.
 /// </summary>
-internal sealed class DataKeyCache(int capacity)
+/// <remarks>
+/// The epoch covers erasure by this process only. Where several processes share one key store, a key destroyed by
+/// another process stays in this cache until it is evicted, so such a store gives its entries a lifetime: a destroyed
+/// key is then handed out by other processes for at most that long after the erasure. Without a lifetime (one process
+/// owns the store) entries live until evicted.
+/// </remarks>
+internal sealed class DataKeyCache
 {
     private readonly Lock cacheLock = new();
-    private readonly KeyCache<(Guid Tenant, long Id), DataKey> keysById = new(capacity);
-    private readonly KeyCache<(Guid Tenant, string Learner), DataKey> keysByLearner = new(capacity);
+    private readonly KeyCache<(Guid Tenant, long Id), Entry> keysById;
+    private readonly KeyCache<(Guid Tenant, string Learner), Entry> keysByLearner;
+    private readonly TimeProvider? time;
+    private readonly TimeSpan? lifetime;
     private long destroyEpoch;
+
+    /// <param name="lifetime">How long an entry is handed out; null: until evicted. Needs <paramref name="time"/>.</param>
+    public DataKeyCache(int capacity, TimeProvider? time = null, TimeSpan? lifetime = null)
+    {
+        if (lifetime is not null)
+        {
+            ArgumentNullException.ThrowIfNull(time);
+        }
+
+        keysById = new(capacity);
+        keysByLearner = new(capacity);
+        this.time = time;
+        this.lifetime = lifetime;
+    }
 
     /// <summary>Read before looking a key up in storage, and passed to <see cref="Add"/> after.</summary>
     public long Epoch => Volatile.Read(ref destroyEpoch);
 
-    public bool TryGet(Guid tenantId, long keyId, out DataKey key) => keysById.TryGet((tenantId, keyId), out key);
+    public bool TryGet(Guid tenantId, long keyId, out DataKey key)
+    {
+        if (keysById.TryGet((tenantId, keyId), out var entry) && IsFresh(entry))
+        {
+            key = entry.Key;
+            return true;
+        }
+
+        key = default!;
+        return false;
+    }
 
     /// <summary>
     /// Fills <paramref name="result"/> with the cached keys of <paramref name="learnerPseudonyms"/>; returns the
@@ -34,9 +66,9 @@ internal sealed class DataKeyCache(int capacity)
                 throw new ArgumentException("A learner pseudonym is required.", nameof(learnerPseudonyms));
             }
 
-            if (keysByLearner.TryGet((tenantId, Convert.ToHexString(learner)), out var cached))
+            if (keysByLearner.TryGet((tenantId, Convert.ToHexString(learner)), out var cached) && IsFresh(cached))
             {
-                result[i] = cached;
+                result[i] = cached.Key;
             }
             else
             {
@@ -57,10 +89,11 @@ internal sealed class DataKeyCache(int capacity)
                 return;
             }
 
-            keysById.Set((tenantId, key.Id), key);
+            var entry = new Entry(key, time is null || lifetime is null ? 0 : time.GetUtcNow().UtcTicks);
+            keysById.Set((tenantId, key.Id), entry);
             if (learnerPseudonym is not null)
             {
-                keysByLearner.Set((tenantId, Convert.ToHexString(learnerPseudonym)), key);
+                keysByLearner.Set((tenantId, Convert.ToHexString(learnerPseudonym)), entry);
             }
         }
     }
@@ -75,4 +108,18 @@ internal sealed class DataKeyCache(int capacity)
             keysByLearner.Remove((tenantId, Convert.ToHexString(learnerPseudonym)));
         }
     }
+
+    /// <summary>Within its lifetime; a clock stepped back also ends it, so an entry never outlives the lifetime.</summary>
+    private bool IsFresh(Entry entry)
+    {
+        if (time is null || lifetime is not { } maxAge)
+        {
+            return true;
+        }
+
+        var age = time.GetUtcNow().UtcTicks - entry.CachedTicks;
+        return age >= 0 && age < maxAge.Ticks;
+    }
+
+    private sealed record Entry(DataKey Key, long CachedTicks);
 }
