@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Dapper;
 using LearnerVault.Privacy;
+using LearnerVault.Storage.Keys;
 using Microsoft.Data.Sqlite;
 
 namespace LearnerVault.Storage.Sqlite;
@@ -25,16 +26,11 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
     private readonly SqliteConnection readConnection;
     private readonly Lock writeLock = new();
     private readonly Lock readLock = new();
-    private readonly Lock cacheLock = new();
     private readonly ConcurrentQueue<KeyCreation> pendingCreations = new();
     private readonly TimeProvider timeProvider;
     private readonly ConcurrentDictionary<Guid, TenantKeys> tenants = new();
-    private readonly KeyCache<(Guid Tenant, long Id), DataKey> keysById;
-    private readonly KeyCache<(Guid Tenant, string Learner), DataKey> keysByLearner;
+    private readonly DataKeyCache cache;
     private MasterKey masterKey;
-
-    // Bumped under cacheLock whenever a key is destroyed, so a lookup that raced with the destruction never caches it.
-    private long destroyEpoch;
     private bool disposed;
 
     private SqliteKeyStore(SqliteConnection writeConnection, SqliteConnection readConnection, MasterKey masterKey, TimeProvider timeProvider, int cacheCapacity)
@@ -43,8 +39,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         this.readConnection = readConnection;
         this.masterKey = masterKey;
         this.timeProvider = timeProvider;
-        keysById = new(cacheCapacity);
-        keysByLearner = new(cacheCapacity);
+        cache = new(cacheCapacity);
     }
 
     /// <summary>Opens (creating and migrating) the key store file.</summary>
@@ -107,30 +102,12 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
     public IReadOnlyList<DataKey> GetOrCreateLearnerKeys(Guid tenantId, IReadOnlyList<byte[]> learnerPseudonyms)
     {
         var result = new DataKey[learnerPseudonyms.Count];
-        List<int>? misses = null;
-        for (var i = 0; i < result.Length; i++)
-        {
-            if (learnerPseudonyms[i] is not { Length: > 0 } learner)
-            {
-                throw new ArgumentException("A learner pseudonym is required.", nameof(learnerPseudonyms));
-            }
-
-            if (keysByLearner.TryGet((tenantId, Convert.ToHexString(learner)), out var cached))
-            {
-                result[i] = cached;
-            }
-            else
-            {
-                (misses ??= []).Add(i);
-            }
-        }
-
-        if (misses is null)
+        if (cache.TryGetLearners(tenantId, learnerPseudonyms, result) is not { } misses)
         {
             return result;
         }
 
-        var epoch = Volatile.Read(ref destroyEpoch);
+        var epoch = cache.Epoch;
         var tenant = GetTenant(tenantId);
         List<KeyCreation>? toCreate = null;
         lock (readLock)
@@ -146,7 +123,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
                 else
                 {
                     result[i] = UnwrapDataKey(tenantId, tenant, row);
-                    Cache(epoch, tenantId, result[i], (tenantId, Convert.ToHexString(learnerPseudonyms[i])));
+                    cache.Add(epoch, tenantId, result[i], learnerPseudonyms[i]);
                 }
             }
         }
@@ -194,7 +171,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
                 batch.Add(creation);
             }
 
-            var epoch = Volatile.Read(ref destroyEpoch);
+            var epoch = cache.Epoch;
             var made = new Dictionary<(Guid, string), DataKey>();
             using (var transaction = writeConnection.BeginTransaction(deferred: false))
             {
@@ -234,7 +211,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
             foreach (var creation in batch)
             {
                 creation.Key = creation.Pending;
-                Cache(epoch, creation.Tenant, creation.Key!, (creation.Tenant, Convert.ToHexString(creation.Learner)));
+                cache.Add(epoch, creation.Tenant, creation.Key!, creation.Learner);
             }
 
             if (!mine.TrueForAll(c => c.Key is not null))
@@ -258,17 +235,17 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
 
     public DataKey? GetDataKey(Guid tenantId, long keyId)
     {
-        if (keysById.TryGet((tenantId, keyId), out var cached))
+        if (cache.TryGet(tenantId, keyId, out var cached))
         {
             return cached;
         }
 
-        var epoch = Volatile.Read(ref destroyEpoch);
-        KeyRow? row;
+        var epoch = cache.Epoch;
+        StoredKey? row;
         lock (readLock)
         {
             ThrowIfDisposed();
-            row = readConnection.QuerySingleOrDefault<KeyRow>("""
+            row = readConnection.QuerySingleOrDefault<StoredKey>("""
                 SELECT id AS Id, purpose AS Purpose, learner AS Learner, wrapping_key_id AS WrappingKeyId, wrapped AS Wrapped
                 FROM keys WHERE id = @keyId AND tenant_id = @tenantId AND purpose IN (2, 3);
                 """, new { keyId, tenantId = SqliteValues.GuidBytes(tenantId) });
@@ -280,7 +257,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         }
 
         var key = UnwrapDataKey(tenantId, GetTenant(tenantId), row);
-        Cache(epoch, tenantId, key, row.Learner is { } learner ? (tenantId, Convert.ToHexString(learner)) : null);
+        cache.Add(epoch, tenantId, key, row.Learner);
         return key;
     }
 
@@ -305,13 +282,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
             return false;
         }
 
-        lock (cacheLock)
-        {
-            destroyEpoch++;
-            keysById.Remove((tenantId, id));
-            keysByLearner.Remove((tenantId, Convert.ToHexString(learner)));
-        }
-
+        cache.Forget(tenantId, id, learner);
         return true;
     }
 
@@ -324,43 +295,23 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
             using var transaction = writeConnection.BeginTransaction(deferred: false);
             var rows = TenantRows(writeConnection, transaction, tenantId, includeLearners: true);
             var oldKekRow = rows.Single(r => r.Purpose == (long)KeyPurpose.KeyEncryption);
-            var oldKek = KeyWrapping.Unwrap(masterKey.Bytes, oldKekRow.Wrapped, tenantId, oldKekRow.Id, KeyPurpose.KeyEncryption);
+            var oldKek = KeyRing.UnwrapKek(masterKey, tenantId, oldKekRow);
             try
             {
-                // The old KEK steps aside (purpose 4) so the new one can take the tenant's single KEK slot.
-                writeConnection.Execute("UPDATE keys SET purpose = 4 WHERE id = @id;", new { id = oldKekRow.Id }, transaction);
+                // The old KEK steps aside so the new one can take the tenant's single KEK slot.
+                writeConnection.Execute("UPDATE keys SET purpose = @retiring WHERE id = @id;", new { retiring = KeyRing.RetiringKek, id = oldKekRow.Id }, transaction);
                 var newKek = KeyWrapping.NewKey();
                 var newKekId = InsertWrapped(transaction, tenantId, KeyPurpose.KeyEncryption, null, null, masterKey.Bytes, newKek);
-                byte[]? pseudonymKey = null;
-                DataKey? tenantDataKey = null;
-                foreach (var row in rows.Where(r => r.WrappingKeyId == oldKekRow.Id))
+                var (updates, tenantKeys) = KeyRing.RewrapUnderNewKek(tenantId, rows, oldKekRow.Id, oldKek, newKekId, newKek);
+                foreach (var (id, rewrapped) in updates)
                 {
-                    var purpose = (KeyPurpose)row.Purpose;
-                    var raw = KeyWrapping.Unwrap(oldKek, row.Wrapped, tenantId, row.Id, purpose, row.Learner);
-                    var rewrapped = KeyWrapping.Wrap(newKek, raw, tenantId, row.Id, purpose, row.Learner);
                     writeConnection.Execute("UPDATE keys SET wrapped = @rewrapped, wrapping_key_id = @newKekId WHERE id = @id;",
-                        new { rewrapped, newKekId, id = row.Id }, transaction);
-                    if (purpose == KeyPurpose.Pseudonym)
-                    {
-                        pseudonymKey = raw;
-                    }
-                    else if (purpose == KeyPurpose.TenantData)
-                    {
-                        tenantDataKey = new DataKey(row.Id, raw);
-                    }
-                    else
-                    {
-                        CryptographicOperations.ZeroMemory(raw);
-                    }
+                        new { rewrapped, newKekId, id }, transaction);
                 }
 
                 writeConnection.Execute("DELETE FROM keys WHERE id = @id;", new { id = oldKekRow.Id }, transaction);
                 transaction.Commit();
-                tenants[tenantId] = new TenantKeys(
-                    newKekId,
-                    newKek,
-                    pseudonymKey ?? throw new InvalidOperationException("The tenant has no pseudonym key."),
-                    tenantDataKey ?? throw new InvalidOperationException("The tenant has no data key."));
+                tenants[tenantId] = tenantKeys;
             }
             finally
             {
@@ -378,16 +329,13 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         {
             ThrowIfDisposed();
             using var transaction = writeConnection.BeginTransaction(deferred: false);
-            var keks = writeConnection.Query<KeyRow>("""
+            var keks = writeConnection.Query<KekRow>("""
                 SELECT id AS Id, tenant_id AS TenantId, purpose AS Purpose, learner AS Learner, wrapping_key_id AS WrappingKeyId, wrapped AS Wrapped
                 FROM keys WHERE wrapping_key_id IS NULL;
                 """, transaction: transaction).ToList();
             foreach (var row in keks)
             {
-                var tenantId = SqliteValues.ToGuid(row.TenantId);
-                var kek = KeyWrapping.Unwrap(masterKey.Bytes, row.Wrapped, tenantId, row.Id, KeyPurpose.KeyEncryption);
-                var rewrapped = KeyWrapping.Wrap(newMasterKey.Bytes, kek, tenantId, row.Id, KeyPurpose.KeyEncryption);
-                CryptographicOperations.ZeroMemory(kek);
+                var rewrapped = KeyRing.RewrapKek(masterKey, newMasterKey, SqliteValues.ToGuid(row.TenantId), row);
                 writeConnection.Execute("UPDATE keys SET wrapped = @rewrapped WHERE id = @id;", new { rewrapped, id = row.Id }, transaction);
             }
 
@@ -406,7 +354,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
             return cached;
         }
 
-        List<KeyRow> rows;
+        List<StoredKey> rows;
         lock (readLock)
         {
             ThrowIfDisposed();
@@ -429,23 +377,9 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         return tenants.GetOrAdd(tenantId, keys);
     }
 
-    private TenantKeys? TryUnwrapTenant(Guid tenantId, List<KeyRow> rows)
-    {
-        var kekRow = rows.Find(r => r.Purpose == (long)KeyPurpose.KeyEncryption);
-        var pseudonymRow = rows.Find(r => r.Purpose == (long)KeyPurpose.Pseudonym);
-        var dataRow = rows.Find(r => r.Purpose == (long)KeyPurpose.TenantData);
-        if (kekRow is null || pseudonymRow is null || dataRow is null)
-        {
-            return null;
-        }
+    private TenantKeys? TryUnwrapTenant(Guid tenantId, List<StoredKey> rows) => KeyRing.TryUnwrapTenant(masterKey, tenantId, rows);
 
-        var kek = KeyWrapping.Unwrap(masterKey.Bytes, kekRow.Wrapped, tenantId, kekRow.Id, KeyPurpose.KeyEncryption);
-        var pseudonymKey = KeyWrapping.Unwrap(kek, pseudonymRow.Wrapped, tenantId, pseudonymRow.Id, KeyPurpose.Pseudonym);
-        var dataKey = KeyWrapping.Unwrap(kek, dataRow.Wrapped, tenantId, dataRow.Id, KeyPurpose.TenantData);
-        return new TenantKeys(kekRow.Id, kek, pseudonymKey, new DataKey(dataRow.Id, dataKey));
-    }
-
-    private TenantKeys CreateTenantKeys(SqliteTransaction transaction, Guid tenantId, List<KeyRow> rows)
+    private TenantKeys CreateTenantKeys(SqliteTransaction transaction, Guid tenantId, List<StoredKey> rows)
     {
         var kekRow = rows.Find(r => r.Purpose == (long)KeyPurpose.KeyEncryption);
         long kekId;
@@ -458,7 +392,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         else
         {
             kekId = kekRow.Id;
-            kek = KeyWrapping.Unwrap(masterKey.Bytes, kekRow.Wrapped, tenantId, kekRow.Id, KeyPurpose.KeyEncryption);
+            kek = KeyRing.UnwrapKek(masterKey, tenantId, kekRow);
         }
 
         (long Id, byte[] Key) Singleton(KeyPurpose purpose)
@@ -498,7 +432,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         return id;
     }
 
-    private DataKey UnwrapDataKey(Guid tenantId, TenantKeys tenant, KeyRow row)
+    private DataKey UnwrapDataKey(Guid tenantId, TenantKeys tenant, StoredKey row)
     {
         if (row.WrappingKeyId != tenant.KekId)
         {
@@ -507,38 +441,20 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
             tenant = GetTenant(tenantId);
         }
 
-        var purpose = (KeyPurpose)row.Purpose;
-        return new DataKey(row.Id, KeyWrapping.Unwrap(tenant.Kek, row.Wrapped, tenantId, row.Id, purpose, row.Learner));
+        return KeyRing.UnwrapDataKey(tenant, tenantId, row);
     }
 
-    private void Cache(long epoch, Guid tenantId, DataKey key, (Guid, string)? learnerCacheKey)
-    {
-        lock (cacheLock)
-        {
-            if (destroyEpoch != epoch)
-            {
-                return;
-            }
-
-            keysById.Set((tenantId, key.Id), key);
-            if (learnerCacheKey is { } learnerKey)
-            {
-                keysByLearner.Set(learnerKey, key);
-            }
-        }
-    }
-
-    private static KeyRow? FindLearnerRow(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId, byte[] learner) =>
-        connection.QuerySingleOrDefault<KeyRow>("""
+    private static StoredKey? FindLearnerRow(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId, byte[] learner) =>
+        connection.QuerySingleOrDefault<StoredKey>("""
             SELECT id AS Id, purpose AS Purpose, learner AS Learner, wrapping_key_id AS WrappingKeyId, wrapped AS Wrapped
             FROM keys WHERE tenant_id = @tenantId AND learner = @learner AND purpose = 3;
             """, new { tenantId = SqliteValues.GuidBytes(tenantId), learner }, transaction);
 
-    private List<KeyRow> TenantRows(SqliteTransaction transaction, Guid tenantId) => TenantRows(writeConnection, transaction, tenantId);
+    private List<StoredKey> TenantRows(SqliteTransaction transaction, Guid tenantId) => TenantRows(writeConnection, transaction, tenantId);
 
     /// <summary>The tenant's KEK, pseudonym key and tenant data key rows; with <paramref name="includeLearners"/>, its learner keys too.</summary>
-    private static List<KeyRow> TenantRows(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId, bool includeLearners = false) =>
-        connection.Query<KeyRow>("""
+    private static List<StoredKey> TenantRows(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId, bool includeLearners = false) =>
+        connection.Query<StoredKey>("""
             SELECT id AS Id, purpose AS Purpose, learner AS Learner, wrapping_key_id AS WrappingKeyId, wrapped AS Wrapped
             FROM keys WHERE tenant_id = @tenantId AND (purpose IN (0, 1, 2) OR (@includeLearners AND purpose = 3));
             """, new { tenantId = SqliteValues.GuidBytes(tenantId), includeLearners }, transaction).ToList();
@@ -578,15 +494,8 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         }
     }
 
-    private sealed record TenantKeys(long KekId, byte[] Kek, byte[] PseudonymKey, DataKey TenantDataKey);
-
-    private sealed class KeyRow
+    private sealed class KekRow : StoredKey
     {
-        public long Id { get; set; }
         public byte[] TenantId { get; set; } = [];
-        public long Purpose { get; set; }
-        public byte[]? Learner { get; set; }
-        public long? WrappingKeyId { get; set; }
-        public byte[] Wrapped { get; set; } = [];
     }
 }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace LearnerVault.Storage.Sqlite;
+namespace LearnerVault.Storage.Keys;
 
 /// <summary>
 /// A bounded cache of unwrapped keys for the ingest hot path: lock-free reads, and "second chance" eviction (an
