@@ -162,7 +162,7 @@ public sealed class PostgresBackend : IStorageBackend
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
-    private static void RequireCurrent(SchemaState state)
+    internal static void RequireCurrent(SchemaState state)
     {
         if (state.Unknown.Count > 0)
         {

@@ -95,8 +95,10 @@ public sealed class SqliteStoreExport : IStoreExport
             Strings(r.GetString(5)), Strings(r.GetString(6)), Time(r, 7), r.IsDBNull(8) ? null : Time(r, 8)),
         ct);
 
+    // Keys that the master key wraps first: a key may be wrapped by a KEK with a higher id (after a rotation), and the
+    // target checks that the wrapping key exists.
     public IAsyncEnumerable<KeyRow> KeysAsync(CancellationToken ct) => Rows(keys, keysSnapshot,
-        "SELECT id, tenant_id, purpose, learner, wrapping_key_id, wrapped, created FROM keys ORDER BY id;",
+        "SELECT id, tenant_id, purpose, learner, wrapping_key_id, wrapped, created FROM keys ORDER BY wrapping_key_id IS NOT NULL, id;",
         r => new KeyRow(
             r.GetInt64(0), Guid(r, 1), r.GetInt32(2), r.IsDBNull(3) ? null : (byte[])r[3],
             r.IsDBNull(4) ? null : r.GetInt64(4), (byte[])r[5], Time(r, 6)),

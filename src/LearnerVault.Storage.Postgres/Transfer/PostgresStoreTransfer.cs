@@ -1,0 +1,498 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using LearnerVault.Storage.Transfer;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace LearnerVault.Storage.Postgres;
+
+/// <summary>
+/// A store copy's PostgreSQL end: fills a freshly migrated database with binary COPY (each batch one COPY per table,
+/// durable when it returns), and reads a database back for verification from one REPEATABLE READ snapshot per schema.
+/// Rows keep their ids (key ids, client ids: ciphertext and statements refer to them); statements are numbered again per
+/// tenant (1, 2, …) in the source's stored order, which is all the numbering has to mean here.
+/// </summary>
+public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
+{
+    private static readonly Guid MasterKeyCheckTenant = Guid.Empty;
+
+    private readonly NpgsqlDataSource data;
+    private readonly NpgsqlDataSource keys;
+    private readonly Dictionary<Guid, long> nextSeq = [];
+    private NpgsqlConnection? readData;
+    private NpgsqlConnection? readKeys;
+    private NpgsqlTransaction? dataSnapshot;
+    private NpgsqlTransaction? keysSnapshot;
+
+    private PostgresStoreTransfer(NpgsqlDataSource data, NpgsqlDataSource keys)
+    {
+        this.data = data;
+        this.keys = keys;
+    }
+
+    /// <summary>Opens a migrated database for a copy (writing into it, or reading it back).</summary>
+    /// <exception cref="StoreNotMigratedException">A schema is missing or not at this build's version.</exception>
+    public static async Task<PostgresStoreTransfer> OpenAsync(PostgresStoreOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var data = PostgresBackend.CreateDataSource(options.ConnectionString, options.DataSchema);
+        var keys = PostgresBackend.CreateDataSource(options.KeyStoreConnectionString ?? options.ConnectionString, options.KeySchema);
+        try
+        {
+            PostgresBackend.RequireCurrent(await PostgresMigrator.InspectAsync(data, PostgresMigrator.DataSet, options.DataSchema, ct));
+            PostgresBackend.RequireCurrent(await PostgresMigrator.InspectAsync(keys, PostgresMigrator.KeysSet, options.KeySchema, ct));
+            return new PostgresStoreTransfer(data, keys);
+        }
+        catch
+        {
+            await data.DisposeAsync();
+            await keys.DisposeAsync();
+            throw;
+        }
+    }
+
+    // ---- import ---------------------------------------------------------------------------------------------------
+
+    public async Task<bool> IsEmptyAsync(CancellationToken ct)
+    {
+        await using var dataCommand = data.CreateCommand(
+            "SELECT NOT EXISTS (SELECT 1 FROM tenants) AND NOT EXISTS (SELECT 1 FROM statements) AND NOT EXISTS (SELECT 1 FROM documents);");
+        await using var keysCommand = keys.CreateCommand("SELECT NOT EXISTS (SELECT 1 FROM keys);");
+        return await dataCommand.ExecuteScalarAsync(ct) is true && await keysCommand.ExecuteScalarAsync(ct) is true;
+    }
+
+    public async Task WriteMasterKeyCheckAsync(byte[] sealedCheck, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(sealedCheck);
+        await using var command = keys.CreateCommand("""
+            INSERT INTO master_key_check (tenant_id, sealed) VALUES ($1, $2)
+            ON CONFLICT (tenant_id) DO UPDATE SET sealed = excluded.sealed
+            WHERE NOT EXISTS (SELECT 1 FROM keys);
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = MasterKeyCheckTenant });
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = sealedCheck });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public Task WriteTenantsAsync(IReadOnlyList<TenantRecord> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY tenants (tenant_id, name, created) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(Utc(r.Created), NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    // Clients keep their ids (statements name the client that wrote them); the identity moves past them in FinishAsync.
+    public Task WriteClientsAsync(IReadOnlyList<ClientRecord> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY clients (tenant_id, id, name, key, secret_hash, scopes, purposes, created, revoked) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Id, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Key, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.SecretHash, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.Scopes.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Purposes.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+            await w.WriteAsync(Utc(r.Created), NpgsqlDbType.TimestampTz, ct);
+            await WriteNullableAsync<DateTime>(w, r.Revoked is { } revoked ? Utc(revoked) : null, NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    public Task WriteKeysAsync(IReadOnlyList<KeyRow> rows, CancellationToken ct) =>
+        CopyAsync(keys, "COPY keys (tenant_id, id, purpose, learner, wrapping_key_id, wrapped, created) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Id, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync((short)r.Purpose, NpgsqlDbType.Smallint, ct);
+            await WriteNullableAsync(w, r.Learner, NpgsqlDbType.Bytea, ct);
+            await WriteNullableAsync(w, r.WrappingKeyId, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(r.Wrapped, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(Utc(r.Created), NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    public Task WriteAttachmentsAsync(IReadOnlyList<AttachmentRow> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY attachments (tenant_id, hash_key, key_id, blob, refs) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.HashKey, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.KeyId, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(r.Blob, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.References, NpgsqlDbType.Bigint, ct);
+        }, ct);
+
+    public async Task WriteStatementsAsync(IReadOnlyList<StatementRow> rows, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var numbered = new List<(StatementRow Row, long Seq)>(rows.Count);
+        foreach (var row in rows)
+        {
+            var seq = nextSeq.GetValueOrDefault(row.TenantId) + 1;
+            nextSeq[row.TenantId] = seq;
+            numbered.Add((row, seq));
+        }
+
+        // One transaction for the batch's three tables: a batch is all there or not at all.
+        await using var connection = await data.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "COPY statements (tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp) FROM STDIN (FORMAT binary)", ct))
+        {
+            foreach (var (r, seq) in numbered)
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+                await writer.WriteAsync(seq, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
+                await writer.WriteAsync(Utc(r.Stored), NpgsqlDbType.TimestampTz, ct);
+                await writer.WriteAsync(r.KeyId, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(r.ClientId, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(r.Blob, NpgsqlDbType.Bytea, ct);
+                await writer.WriteAsync(r.ContentHash, NpgsqlDbType.Bytea, ct);
+                await writer.WriteAsync(TermBlob(r.Terms), NpgsqlDbType.Bytea, ct);
+                await WriteNullableAsync(writer, r.RefTarget, NpgsqlDbType.Uuid, ct);
+                await writer.WriteAsync(r.IsVoiding, NpgsqlDbType.Boolean, ct);
+                await writer.WriteAsync(r.Voided, NpgsqlDbType.Boolean, ct);
+                await writer.WriteAsync(r.HasTimestamp, NpgsqlDbType.Boolean, ct);
+            }
+
+            await writer.CompleteAsync(ct);
+        }
+
+        await using (var writer = await connection.BeginBinaryImportAsync("COPY statement_terms (tenant_id, term, seq) FROM STDIN (FORMAT binary)", ct))
+        {
+            foreach (var (r, seq) in numbered)
+            {
+                // Postings: every term of the statement, and the writing client's pseudo-term (statements/read/mine).
+                var postings = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var term in r.Terms.Select(TermBytes).Append(ClientTermBytes(r.ClientId)))
+                {
+                    if (!postings.Add(Convert.ToHexString(term)))
+                    {
+                        continue;
+                    }
+
+                    await writer.StartRowAsync(ct);
+                    await writer.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+                    await writer.WriteAsync(term, NpgsqlDbType.Bytea, ct);
+                    await writer.WriteAsync(seq, NpgsqlDbType.Bigint, ct);
+                }
+            }
+
+            await writer.CompleteAsync(ct);
+        }
+
+        await using (var writer = await connection.BeginBinaryImportAsync("COPY statement_attachments (tenant_id, seq, hash_key) FROM STDIN (FORMAT binary)", ct))
+        {
+            foreach (var (r, seq) in numbered)
+            {
+                foreach (var hashKey in r.Attachments.DistinctBy(Convert.ToHexString))
+                {
+                    await writer.StartRowAsync(ct);
+                    await writer.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+                    await writer.WriteAsync(seq, NpgsqlDbType.Bigint, ct);
+                    await writer.WriteAsync(hashKey, NpgsqlDbType.Bytea, ct);
+                }
+            }
+
+            await writer.CompleteAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    public Task WriteDocumentsAsync(IReadOnlyList<DocumentRow> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY documents (tenant_id, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync((short)r.Key.Kind, NpgsqlDbType.Smallint, ct);
+            await w.WriteAsync(r.Key.Activity, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.Key.Agent, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.Key.Registration, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.Key.Id, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.KeyId, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(r.Blob, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.IdBlob, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.ETag, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(Utc(r.Updated), NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    public Task WriteActivityDefinitionsAsync(IReadOnlyList<ActivityDefinitionRow> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY activity_definitions (tenant_id, activity, key_id, blob, version, updated) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Activity, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.KeyId, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(r.Blob, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.Version, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(Utc(r.Updated), NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    /// <summary>New keys and clients get ids past the copied ones; the planner gets statistics for the new rows.</summary>
+    public async Task FinishAsync(CancellationToken ct)
+    {
+        await using (var command = keys.CreateCommand("SELECT setval('key_ids', GREATEST((SELECT max(id) FROM keys), 1), (SELECT max(id) FROM keys) IS NOT NULL);"))
+        {
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var command = data.CreateCommand(
+            "SELECT setval(pg_get_serial_sequence('clients', 'id'), GREATEST((SELECT max(id) FROM clients), 1), (SELECT max(id) FROM clients) IS NOT NULL);"))
+        {
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var command = data.CreateCommand("ANALYZE;"))
+        {
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var command = keys.CreateCommand("ANALYZE keys;"))
+        {
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    // ---- export (reading a copy back) -----------------------------------------------------------------------------
+
+    public async Task<byte[]?> MasterKeyCheckAsync(CancellationToken ct)
+    {
+        var (connection, transaction) = await KeysSnapshotAsync(ct);
+        await using var command = new NpgsqlCommand("SELECT sealed FROM master_key_check LIMIT 1;", connection, transaction);
+        return await command.ExecuteScalarAsync(ct) as byte[];
+    }
+
+    public async Task<long> CountAsync(TransferTable table, CancellationToken ct)
+    {
+        var (connection, transaction) = table == TransferTable.Keys ? await KeysSnapshotAsync(ct) : await DataSnapshotAsync(ct);
+        var name = table switch
+        {
+            TransferTable.Tenants => "tenants",
+            TransferTable.Clients => "clients",
+            TransferTable.Keys => "keys",
+            TransferTable.Attachments => "attachments",
+            TransferTable.Statements => "statements",
+            TransferTable.Documents => "documents",
+            TransferTable.ActivityDefinitions => "activity_definitions",
+            _ => throw new ArgumentOutOfRangeException(nameof(table)),
+        };
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {name};", connection, transaction);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    public async IAsyncEnumerable<TenantRecord> TenantsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in ReadAsync(false, "SELECT tenant_id, name, created FROM tenants;",
+            r => new TenantRecord(r.GetGuid(0), r.GetString(1), Time(r, 2)), ct))
+        {
+            yield return row;
+        }
+    }
+
+    public async IAsyncEnumerable<ClientRecord> ClientsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in ReadAsync(false,
+            "SELECT id, tenant_id, name, key, secret_hash, scopes, purposes, created, revoked FROM clients ORDER BY id;",
+            r => new ClientRecord(r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetString(3), (byte[])r[4],
+                r.GetFieldValue<string[]>(5), r.GetFieldValue<string[]>(6), Time(r, 7), r.IsDBNull(8) ? null : Time(r, 8)), ct))
+        {
+            yield return row;
+        }
+    }
+
+    public async IAsyncEnumerable<KeyRow> KeysAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in ReadAsync(true,
+            "SELECT id, tenant_id, purpose, learner, wrapping_key_id, wrapped, created FROM keys ORDER BY wrapping_key_id IS NOT NULL, id;",
+            r => new KeyRow(r.GetInt64(0), r.GetGuid(1), r.GetInt16(2), r.IsDBNull(3) ? null : (byte[])r[3],
+                r.IsDBNull(4) ? null : r.GetInt64(4), (byte[])r[5], Time(r, 6)), ct))
+        {
+            yield return row;
+        }
+    }
+
+    public async IAsyncEnumerable<AttachmentRow> AttachmentsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in ReadAsync(false, "SELECT tenant_id, hash_key, key_id, blob, refs FROM attachments;",
+            r => new AttachmentRow(r.GetGuid(0), (byte[])r[1], r.GetInt64(2), (byte[])r[3], r.GetInt64(4)), ct))
+        {
+            yield return row;
+        }
+    }
+
+    public async IAsyncEnumerable<StatementRow> StatementsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        var carried = new Dictionary<(Guid, long), List<byte[]>>();
+        await foreach (var (tenant, seq, hashKey) in ReadAsync(false, "SELECT tenant_id, seq, hash_key FROM statement_attachments;",
+            r => (r.GetGuid(0), r.GetInt64(1), (byte[])r[2]), ct))
+        {
+            if (!carried.TryGetValue((tenant, seq), out var list))
+            {
+                carried[(tenant, seq)] = list = [];
+            }
+
+            list.Add(hashKey);
+        }
+
+        await foreach (var row in ReadAsync(false,
+            """
+            SELECT tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp
+            FROM statements ORDER BY tenant_id, seq;
+            """,
+            r => new StatementRow(
+                r.GetGuid(0), r.GetGuid(2), r.GetInt64(1), Time(r, 3), r.GetInt64(4), r.GetInt64(5), (byte[])r[6], (byte[])r[7],
+                Terms((byte[])r[8]), r.IsDBNull(9) ? null : r.GetGuid(9), r.GetBoolean(10), r.GetBoolean(11), r.GetBoolean(12),
+                carried.TryGetValue((r.GetGuid(0), r.GetInt64(1)), out var hashKeys) ? hashKeys : []), ct))
+        {
+            yield return row;
+        }
+    }
+
+    public async IAsyncEnumerable<DocumentRow> DocumentsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in ReadAsync(false,
+            "SELECT tenant_id, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated FROM documents;",
+            r => new DocumentRow(r.GetGuid(0),
+                new DocumentKey((DocumentKind)r.GetInt16(1), (byte[])r[2], (byte[])r[3], (byte[])r[4], (byte[])r[5]),
+                r.GetInt64(6), (byte[])r[7], (byte[])r[8], (byte[])r[9], Time(r, 10)), ct))
+        {
+            yield return row;
+        }
+    }
+
+    public async IAsyncEnumerable<ActivityDefinitionRow> ActivityDefinitionsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in ReadAsync(false, "SELECT tenant_id, activity, key_id, blob, version, updated FROM activity_definitions;",
+            r => new ActivityDefinitionRow(r.GetGuid(0), (byte[])r[1], r.GetInt64(2), (byte[])r[3], r.GetInt64(4), Time(r, 5)), ct))
+        {
+            yield return row;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (dataSnapshot is not null)
+        {
+            await dataSnapshot.DisposeAsync();
+        }
+
+        if (keysSnapshot is not null)
+        {
+            await keysSnapshot.DisposeAsync();
+        }
+
+        if (readData is not null)
+        {
+            await readData.DisposeAsync();
+        }
+
+        if (readKeys is not null)
+        {
+            await readKeys.DisposeAsync();
+        }
+
+        await data.DisposeAsync();
+        await keys.DisposeAsync();
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------------
+
+    private static async Task CopyAsync<T>(NpgsqlDataSource source, string copy, IReadOnlyList<T> rows, Func<NpgsqlBinaryImporter, T, Task> write, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var writer = await connection.BeginBinaryImportAsync(copy, ct);
+        foreach (var row in rows)
+        {
+            await writer.StartRowAsync(ct);
+            await write(writer, row);
+        }
+
+        await writer.CompleteAsync(ct);
+    }
+
+    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken ct)
+        where T : class =>
+        value is null ? writer.WriteNullAsync(ct) : writer.WriteAsync(value, type, ct);
+
+    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken ct)
+        where T : struct =>
+        value is { } v ? writer.WriteAsync(v, type, ct) : writer.WriteNullAsync(ct);
+
+    private async Task<(NpgsqlConnection, NpgsqlTransaction)> DataSnapshotAsync(CancellationToken ct)
+    {
+        if (readData is null)
+        {
+            readData = await data.OpenConnectionAsync(ct);
+            dataSnapshot = await readData.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        }
+
+        return (readData, dataSnapshot!);
+    }
+
+    private async Task<(NpgsqlConnection, NpgsqlTransaction)> KeysSnapshotAsync(CancellationToken ct)
+    {
+        if (readKeys is null)
+        {
+            readKeys = await keys.OpenConnectionAsync(ct);
+            keysSnapshot = await readKeys.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        }
+
+        return (readKeys, keysSnapshot!);
+    }
+
+    private async IAsyncEnumerable<T> ReadAsync<T>(bool keyStore, string sql, Func<NpgsqlDataReader, T> map, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var (connection, transaction) = keyStore ? await KeysSnapshotAsync(ct) : await DataSnapshotAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            yield return map(reader);
+        }
+    }
+
+    private static DateTime Utc(DateTimeOffset time) => PostgresTimestamps.Floor(time).UtcDateTime;
+
+    private static DateTimeOffset Time(NpgsqlDataReader reader, int ordinal) =>
+        new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
+
+    private static byte[] TermBytes(IndexTerm term)
+    {
+        var bytes = new byte[17];
+        bytes[0] = (byte)term.Kind;
+        term.Hash.AsSpan(0, 16).CopyTo(bytes.AsSpan(1));
+        return bytes;
+    }
+
+    private static byte[] ClientTermBytes(long clientId)
+    {
+        var bytes = new byte[17];
+        bytes[0] = 255;
+        BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(1), (UInt128)(ulong)clientId);
+        return bytes;
+    }
+
+    private static byte[] TermBlob(IReadOnlyList<IndexTerm> terms)
+    {
+        var blob = new byte[terms.Count * 17];
+        for (var i = 0; i < terms.Count; i++)
+        {
+            TermBytes(terms[i]).CopyTo(blob, i * 17);
+        }
+
+        return blob;
+    }
+
+    private static List<IndexTerm> Terms(byte[] blob)
+    {
+        var terms = new List<IndexTerm>(blob.Length / 17);
+        for (var offset = 0; offset + 17 <= blob.Length; offset += 17)
+        {
+            if (blob[offset] != 255)
+            {
+                terms.Add(new IndexTerm((TermKind)blob[offset], blob.AsSpan(offset + 1, 16).ToArray()));
+            }
+        }
+
+        return terms;
+    }
+}
