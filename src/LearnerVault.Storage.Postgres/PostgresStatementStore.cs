@@ -105,8 +105,10 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
                 SELECT s.seq, s.id FROM referrers AS r JOIN statements AS s ON s.tenant_id = $1 AND s.ref_target = r.id
             )
             SELECT s.seq, s.id, s.content_hash, s.ref_target, s.is_voiding, s.voided, s.terms
-            FROM statements AS s
-            WHERE s.tenant_id = $1 AND (s.id = ANY ($3) OR s.seq IN (SELECT seq FROM referrers));
+            FROM statements AS s WHERE s.tenant_id = $1 AND s.id = ANY ($3)
+            UNION ALL
+            SELECT s.seq, s.id, s.content_hash, s.ref_target, s.is_voiding, s.voided, s.terms
+            FROM referrers AS r JOIN statements AS s ON s.tenant_id = $1 AND s.seq = r.seq;
             """, tenantId, ids, touched));
 
         await using var reader = await read.ExecuteReaderAsync(ct);
