@@ -344,7 +344,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
             }
             else
             {
-                hi = Math.Min(hi, after - 1);
+                hi = after > lo ? Math.Min(hi, after - 1) : lo;
             }
         }
 
@@ -556,6 +556,9 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     /// time of the tenant's newest committed statement (every earlier one committed before it, by the lock), or null
     /// when it has none yet. One statement, so the shared lock is released when it ends.
     /// </summary>
+    /// <remarks>"Now" is this node's clock: a node whose clock is behind may later store a statement at or before a
+    /// time another node already reported, so the answer is only as good as the agreement of the nodes' clocks (NTP).
+    /// Stored order itself never depends on the clocks.</remarks>
     public async Task<DateTimeOffset?> ConsistentThroughAsync(Guid tenantId, CancellationToken cancellationToken = default)
     {
         await using var command = data.CreateCommand("""
