@@ -19,6 +19,7 @@ public static class Lvault
             ServeCommand.Create(settings),
             ClientsCommand.Create(settings),
             MigrateCommand.Create(settings),
+            StoreCommand.Create(settings),
         };
         // Help says "lvault" however it is started: the apphost, 'dotnet lvault.dll', 'dotnet run' or a test host.
         root.HelpName = "lvault";

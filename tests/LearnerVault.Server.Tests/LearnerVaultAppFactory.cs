@@ -38,13 +38,22 @@ public sealed class LearnerVaultAppFactory : IAsyncDisposable
     public static async Task<LearnerVaultAppFactory> StartAsync(Action<ServerOptions>? configure = null)
     {
         var factory = new LearnerVaultAppFactory(TempFolder.Create("lv-server"));
-        await factory.StartCoreAsync(configure);
+        await factory.StartCoreAsync(await TestBackend.CreateStoreAsync("server"), configure);
         return factory;
     }
 
-    private async Task StartCoreAsync(Action<ServerOptions>? configure)
+    /// <summary>A server on a given store, whatever LV_TEST_BACKEND says; with <paramref name="dataDirectory"/>, on an
+    /// existing data folder (its master key), e.g. to serve a copy of another installation.</summary>
+    public static async Task<LearnerVaultAppFactory> StartAsync(StoreLocation store, string? dataDirectory = null, Action<ServerOptions>? configure = null)
     {
-        Store = await TestBackend.CreateStoreAsync("server");
+        var factory = new LearnerVaultAppFactory(dataDirectory ?? TempFolder.Create("lv-server"));
+        await factory.StartCoreAsync(store, configure);
+        return factory;
+    }
+
+    private async Task StartCoreAsync(StoreLocation store, Action<ServerOptions>? configure)
+    {
+        Store = store;
         var init = await DataFolder.InitializeAsync(DataDirectory, null, Store, TimeProvider.System, CancellationToken.None);
         TenantId = init.TenantId;
         var options = new ServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0", Store = Store };
