@@ -32,12 +32,19 @@ internal static class CommonOptions
         DefaultValueFactory = _ => NonEmpty(settings.GetEnvironment(StoreLocation.EnvironmentVariable)),
     };
 
-    /// <summary>The store an option names; a malformed one is a one-line error that never repeats the text (it may hold a password).</summary>
-    public static StoreLocation ParseStore(string? text)
+    public static Option<string?> KeyStore(CliSettings settings) => new("--key-store")
+    {
+        Description = $"PostgreSQL only: the Npgsql connection string of the key store when it lives apart from the data (another database, or another role); default: the data's connection string, schema {LearnerVault.Storage.Postgres.PostgresStoreOptions.DefaultKeySchema}. Env: {StoreLocation.KeyStoreEnvironmentVariable}.",
+        HelpName = "CONNECTION STRING",
+        DefaultValueFactory = _ => NonEmpty(settings.GetEnvironment(StoreLocation.KeyStoreEnvironmentVariable)),
+    };
+
+    /// <summary>The store the options name; a malformed one is a one-line error that never repeats the text (it may hold a password).</summary>
+    public static StoreLocation ParseStore(string? text, string? keyStore = null)
     {
         try
         {
-            return StoreLocation.Parse(text);
+            return StoreLocation.Parse(text, keyStore);
         }
         catch (FormatException ex)
         {

@@ -13,6 +13,7 @@ internal static class ClientsAddCommand
         var data = CommonOptions.Data(settings);
         var masterKeyFile = CommonOptions.MasterKeyFile(settings);
         var store = CommonOptions.Store(settings);
+        var keyStore = CommonOptions.KeyStore(settings);
         var name = new Option<string>("--name")
         {
             Description = "A name for people: the app or LMS that will use these credentials.",
@@ -39,6 +40,7 @@ internal static class ClientsAddCommand
             data,
             masterKeyFile,
             store,
+            keyStore,
             name,
             scopes,
             purposes,
@@ -47,7 +49,7 @@ internal static class ClientsAddCommand
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            await using var backend = DataFolder.Open(context.GetValue(data)!, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store)), context.Time);
+            await using var backend = DataFolder.Open(context.GetValue(data)!, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore)), context.Time);
             var tenantId = await DataFolder.DefaultTenantAsync(backend, ct);
             var (client, secret) = await ClientAdmin.AddAsync(
                 backend.Clients,

@@ -12,6 +12,7 @@ internal static class ClientsRevokeCommand
         var data = CommonOptions.Data(settings);
         var masterKeyFile = CommonOptions.MasterKeyFile(settings);
         var store = CommonOptions.Store(settings);
+        var keyStore = CommonOptions.KeyStore(settings);
         var key = new Option<string>("--key")
         {
             Description = "The key of the client to revoke.",
@@ -23,12 +24,13 @@ internal static class ClientsRevokeCommand
             data,
             masterKeyFile,
             store,
+            keyStore,
             key,
         };
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            await using var backend = DataFolder.Open(context.GetValue(data)!, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store)), context.Time);
+            await using var backend = DataFolder.Open(context.GetValue(data)!, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore)), context.Time);
             var tenantId = await DataFolder.DefaultTenantAsync(backend, ct);
             var client = await ClientAdmin.RevokeAsync(backend.Clients, tenantId, context.GetValue(key) ?? string.Empty, context.Time, ct);
             context.Console.MarkupLine($"Revoked the client [bold]{Markup.Escape(client.Name)}[/] ({Markup.Escape(client.Key)}).");

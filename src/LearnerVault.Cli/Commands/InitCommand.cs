@@ -14,18 +14,20 @@ internal static class InitCommand
         var data = CommonOptions.Data(settings);
         var masterKeyFile = CommonOptions.MasterKeyFile(settings);
         var store = CommonOptions.Store(settings);
+        var keyStore = CommonOptions.KeyStore(settings);
         var command = new Command("init", "Create the data folder: the data file, the key store in its own file, the master key file (0600) and the default tenant. With --store postgres:…, the master key file and the default tenant in the migrated database. Safe to run again.")
         {
             data,
             masterKeyFile,
             store,
+            keyStore,
         };
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
             var directory = context.GetValue(data)!;
             var result = await DataFolder.InitializeAsync(
-                directory, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store)), context.Time, ct);
+                directory, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore)), context.Time, ct);
             Report(context.Console, result);
             return 0;
         });

@@ -30,6 +30,7 @@ internal static class ServeCommand
         var data = CommonOptions.Data(settings);
         var masterKeyFile = CommonOptions.MasterKeyFile(settings);
         var store = CommonOptions.Store(settings);
+        var keyStore = CommonOptions.KeyStore(settings);
         var urls = new Option<string>("--urls")
         {
             Description = $"Where to listen, ';'-separated. The xAPI endpoint is URL/xapi/. Env: {UrlsVariable}.",
@@ -61,6 +62,7 @@ internal static class ServeCommand
             data,
             masterKeyFile,
             store,
+            keyStore,
             urls,
             demo,
             maxBodyBytes,
@@ -75,7 +77,7 @@ internal static class ServeCommand
             options.DataDirectory = context.GetValue(data)!;
             options.Urls = context.GetValue(urls)!;
             options.MasterKeyFile = context.GetValue(masterKeyFile) ?? options.MasterKeyFile;
-            options.Store = CommonOptions.ParseStore(context.GetValue(store));
+            options.Store = CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore));
             options.MaxRequestBodyBytes = context.GetValue(maxBodyBytes) ?? options.MaxRequestBodyBytes;
             options.MaxBatchSize = context.GetValue(maxBatch) ?? options.MaxBatchSize;
             options.MaxPageSize = context.GetValue(maxPage) ?? options.MaxPageSize;

@@ -38,18 +38,20 @@ internal static class StoreCommand
             HelpName = "CONNECTION STRING",
             Required = true,
         };
+        var keyStore = CommonOptions.KeyStore(settings);
         var json = CommonOptions.Json();
         var command = new Command("copy", "Copy an embedded (SQLite) installation into an empty, migrated PostgreSQL database, then verify row counts and a content digest.")
         {
             from,
             to,
+            keyStore,
             json,
         };
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            var target = ParseTarget(context.GetValue(to)!);
-            var options = new PostgresStoreOptions { ConnectionString = target.ConnectionString! };
+            var target = ParseTarget(context.GetValue(to)!, context.GetValue(keyStore));
+            var options = target.ToPostgresOptions();
 
             await using var source = OpenSource(context.GetValue(from)!);
             StoreSummary copied;
@@ -100,11 +102,11 @@ internal static class StoreCommand
         return command;
     }
 
-    private static StoreLocation ParseTarget(string text)
+    private static StoreLocation ParseTarget(string text, string? keyStore)
     {
         var trimmed = text.Trim();
         var prefixed = trimmed.StartsWith("postgres:", StringComparison.OrdinalIgnoreCase) || trimmed.StartsWith("postgresql:", StringComparison.OrdinalIgnoreCase);
-        var location = CommonOptions.ParseStore(prefixed ? trimmed : "postgres:" + trimmed);
+        var location = CommonOptions.ParseStore(prefixed ? trimmed : "postgres:" + trimmed, keyStore);
         return location.IsPostgres ? location : throw new AdministrationException("--to must be a PostgreSQL connection string");
     }
 

@@ -217,7 +217,7 @@ public sealed class DataFolder
         {
             try
             {
-                return PostgresBackend.Open(new PostgresStoreOptions { ConnectionString = store.ConnectionString! }, masterKey, time);
+                return PostgresBackend.Open(store.ToPostgresOptions(), masterKey, time);
             }
             catch (StoreNotMigratedException ex)
             {
@@ -258,7 +258,7 @@ public sealed class DataFolder
         {
             try
             {
-                return await PostgresBackend.MigrateAsync(new PostgresStoreOptions { ConnectionString = store.ConnectionString! }, time, ct);
+                return await PostgresBackend.MigrateAsync(store.ToPostgresOptions(), time, ct);
             }
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
             {

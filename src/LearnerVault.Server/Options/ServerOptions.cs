@@ -49,7 +49,7 @@ public sealed class ServerOptions
         {
             try
             {
-                Store = StoreLocation.Parse(store);
+                Store = StoreLocation.Parse(store, env(StoreLocation.KeyStoreEnvironmentVariable));
             }
             catch (FormatException ex)
             {

@@ -9,13 +9,15 @@ namespace LearnerVault.Server.Options;
 public sealed record StoreLocation
 {
     public const string EnvironmentVariable = "LV_STORE";
+    public const string KeyStoreEnvironmentVariable = "LV_KEY_STORE";
     public const string SqliteKind = "sqlite";
     public const string PostgresKind = "postgres";
 
-    private StoreLocation(string kind, string? connectionString)
+    private StoreLocation(string kind, string? connectionString, string? keyStoreConnectionString = null)
     {
         Kind = kind;
         ConnectionString = connectionString;
+        KeyStoreConnectionString = keyStoreConnectionString;
     }
 
     /// <summary>The embedded default: the SQLite data file and key store file in the data folder.</summary>
@@ -26,22 +28,34 @@ public sealed record StoreLocation
     /// <summary>The Npgsql connection string, for PostgreSQL; null for SQLite.</summary>
     public string? ConnectionString { get; }
 
+    /// <summary>PostgreSQL only: the key store's own connection string when it lives apart from the data (another
+    /// database or another role); null: the data's connection string, in the key schema.</summary>
+    public string? KeyStoreConnectionString { get; }
+
     public bool IsPostgres => Kind == PostgresKind;
 
-    public static StoreLocation Postgres(string connectionString)
+    public static StoreLocation Postgres(string connectionString, string? keyStoreConnectionString = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return new StoreLocation(PostgresKind, connectionString);
+        return new StoreLocation(PostgresKind, connectionString, string.IsNullOrWhiteSpace(keyStoreConnectionString) ? null : keyStoreConnectionString);
     }
 
-    /// <summary>Parses the <c>--store</c> form; null or blank is the embedded default.</summary>
+    /// <summary>The options of the PostgreSQL backend for this location.</summary>
+    public LearnerVault.Storage.Postgres.PostgresStoreOptions ToPostgresOptions() => IsPostgres
+        ? new() { ConnectionString = ConnectionString!, KeyStoreConnectionString = KeyStoreConnectionString }
+        : throw new InvalidOperationException("Not a PostgreSQL store.");
+
+    /// <summary>Parses the <c>--store</c> form (null or blank is the embedded default) and the optional
+    /// <c>--key-store</c> connection string.</summary>
     /// <exception cref="FormatException">Neither form, or a connection string Npgsql does not accept (the message never
     /// repeats the text, which may hold a password).</exception>
-    public static StoreLocation Parse(string? text)
+    public static StoreLocation Parse(string? text, string? keyStore = null)
     {
         if (string.IsNullOrWhiteSpace(text) || text.Trim().Equals(SqliteKind, StringComparison.OrdinalIgnoreCase))
         {
-            return Sqlite;
+            return string.IsNullOrWhiteSpace(keyStore)
+                ? Sqlite
+                : throw new FormatException("a separate key store (--key-store, LV_KEY_STORE) is for PostgreSQL: the embedded store keeps its keys in keys.db");
         }
 
         var colon = text.IndexOf(':', StringComparison.Ordinal);
@@ -57,24 +71,35 @@ public sealed record StoreLocation
             throw new FormatException("'postgres:' must be followed by an Npgsql connection string, e.g. postgres:Host=db;Database=learnervault;Username=lv");
         }
 
+        Check(connectionString, "the PostgreSQL connection string");
+        if (!string.IsNullOrWhiteSpace(keyStore))
+        {
+            Check(keyStore, "the key store's connection string (--key-store, LV_KEY_STORE)");
+        }
+
+        return Postgres(connectionString, keyStore);
+    }
+
+    private static void Check(string connectionString, string what)
+    {
         try
         {
             var builder = new NpgsqlConnectionStringBuilder(connectionString);
             if (string.IsNullOrWhiteSpace(builder.Host))
             {
-                throw new FormatException("the PostgreSQL connection string must name a Host");
+                throw new FormatException($"{what} must name a Host");
             }
         }
         catch (ArgumentException ex)
         {
             // Npgsql's message names the bad keyword, never the value.
-            throw new FormatException($"the PostgreSQL connection string is not valid: {ex.Message}", ex);
+            throw new FormatException($"{what} is not valid: {ex.Message}", ex);
         }
-
-        return Postgres(connectionString);
     }
 
     /// <summary>For messages and logs: the kind, and for PostgreSQL the connection string without its password.</summary>
     public override string ToString() =>
-        IsPostgres ? $"postgres:{LearnerVault.Storage.Postgres.PostgresBackend.Describe(ConnectionString!)}" : SqliteKind;
+        !IsPostgres ? SqliteKind
+        : KeyStoreConnectionString is null ? $"postgres:{LearnerVault.Storage.Postgres.PostgresBackend.Describe(ConnectionString!)}"
+        : $"postgres:{LearnerVault.Storage.Postgres.PostgresBackend.Describe(ConnectionString!)} (key store: {LearnerVault.Storage.Postgres.PostgresBackend.Describe(KeyStoreConnectionString)})";
 }
