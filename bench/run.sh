@@ -8,6 +8,9 @@
 #   LV_BENCH_DIR    parent folder of the throwaway data folder (default ./.tmp, on the same disk as the repository;
 #                   a tmpfs such as /tmp would leave out the cost of durable writes)
 #   LV_BENCH_KEEP=1 keep the data folder and the server log afterwards
+#   LV_BENCH_STORE  sqlite (default) or postgres: a throwaway PostgreSQL 15 cluster in the work folder
+#                   (tests/tools/pg-cluster.sh, default settings, fsync on), migrated with 'lvault migrate'
+#   LV_STORE        or a PostgreSQL of your own ("postgres:<connection string>" of an empty database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +23,15 @@ DATA="$WORK/data"
 LOG="$WORK/serve.log"
 SERVER_PID=""
 
+PG_CLUSTER=""
 cleanup() {
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [[ -n "$PG_CLUSTER" ]]; then
+    du -sh "$PG_CLUSTER/data/base" 2>/dev/null | sed 's/^/postgres data: /' || true
+    tests/tools/pg-cluster.sh stop "$PG_CLUSTER" || true
   fi
   if [[ "${LV_BENCH_KEEP:-0}" == "1" ]]; then
     echo "kept $WORK (data folder and serve.log)"
@@ -41,6 +49,17 @@ BENCH=(dotnet bench/LearnerVault.Bench/bin/Release/net10.0/LearnerVault.Bench.dl
 
 # The bench needs its own master key file; one from the environment would be used instead.
 unset LV_MASTER_KEY LV_MASTER_KEY_FILE
+
+if [[ "${LV_BENCH_STORE:-sqlite}" == postgres ]]; then
+  PG_CLUSTER="$WORK/pg"
+  echo "== PostgreSQL: throwaway cluster in $PG_CLUSTER"
+  LV_STORE="postgres:$(tests/tools/pg-cluster.sh start "$PG_CLUSTER")"
+  export LV_STORE
+fi
+if [[ "${LV_STORE:-}" == postgres:* ]]; then
+  echo "== migrate"
+  "${LVAULT[@]}" migrate --data "$DATA" >/dev/null
+fi
 
 echo "== init $DATA"
 "${LVAULT[@]}" init --data "$DATA" >/dev/null
