@@ -71,7 +71,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
         ArgumentNullException.ThrowIfNull(statement.Terms, nameof(statement.Terms));
         foreach (var term in statement.Terms)
         {
-            _ = PostgresTerm.From(term);
+            _ = StoredTerm.From(term);
         }
 
         ArgumentNullException.ThrowIfNull(statement.Attachments, nameof(statement.Attachments));
@@ -182,7 +182,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
                     postingSeqs.Add(node.Seq);
                 }
 
-                postingTerms.Add(PostgresTerm.ForClient(record.ClientId).ToBytes());
+                postingTerms.Add(StoredTerm.ForClient(record.ClientId).ToBytes());
                 postingSeqs.Add(node.Seq);
             }
 
@@ -322,16 +322,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit);
-        var terms = new PostgresTermSet();
-        foreach (var term in query.Terms)
-        {
-            terms.Add(PostgresTerm.From(term));
-        }
-
-        if (query.ClientId is { } clientId)
-        {
-            terms.Add(PostgresTerm.ForClient(clientId));
-        }
+        var terms = StoredTermSet.ForQuery(query);
 
         // Bounds on seq: lo exclusive, hi inclusive; since/until become seq bounds in SQL (see Bounds).
         var lo = 0L;
@@ -454,8 +445,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     }
 
     /// <summary>The terms, the one with the fewest postings in the bounds first (counted up to a cap).</summary>
-    private static async Task<List<PostgresTerm>> OrderBySelectivityAsync(
-        NpgsqlConnection connection, Guid tenantId, IReadOnlyList<PostgresTerm> terms, long lo, long hi, StatementQuery query, CancellationToken ct)
+    private static async Task<List<StoredTerm>> OrderBySelectivityAsync(
+        NpgsqlConnection connection, Guid tenantId, IReadOnlyList<StoredTerm> terms, long lo, long hi, StatementQuery query, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();
         var parameters = command.Parameters;

@@ -155,16 +155,7 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit);
 
-        var terms = new StoredTermSet();
-        foreach (var term in query.Terms)
-        {
-            terms.Add(StoredTerm.From(term));
-        }
-
-        if (query.ClientId is { } clientId)
-        {
-            terms.Add(StoredTerm.ForClient(clientId));
-        }
+        var terms = StoredTermSet.ForQuery(query);
 
         // Bounds on seq (= stored in microseconds): lo exclusive, hi inclusive. stored is whole microseconds, so
         // flooring the bounds keeps "stored > since" and "stored <= until" exact.

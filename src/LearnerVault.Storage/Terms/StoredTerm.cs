@@ -1,10 +1,11 @@
 using System.Buffers.Binary;
 
-namespace LearnerVault.Storage.Sqlite;
+namespace LearnerVault.Storage;
 
 /// <summary>
-/// The stored form of an index term: the kind byte followed by the 16-byte keyed hash (17 bytes), so that equal
-/// hashes of different kinds never match. Kind 255 is reserved for the writing client (statements/read/mine).
+/// The stored form of an index term, the same in every backend: the kind byte followed by the 16-byte keyed hash
+/// (17 bytes), so that equal hashes of different kinds never match. Kind 255 is reserved for the writing client
+/// (statements/read/mine), which is a posting but never an inherited term.
 /// </summary>
 internal readonly record struct StoredTerm(byte Kind, UInt128 Hash)
 {
@@ -12,6 +13,7 @@ internal readonly record struct StoredTerm(byte Kind, UInt128 Hash)
     public const int HashLength = 16;
     public const byte ClientKind = 255;
 
+    /// <exception cref="ArgumentException">The hash is not 16 bytes, or the kind is the reserved one.</exception>
     public static StoredTerm From(IndexTerm term)
     {
         var hash = term.Hash ?? throw new ArgumentException("An index term has no hash.", nameof(term));
@@ -46,9 +48,17 @@ internal readonly record struct StoredTerm(byte Kind, UInt128 Hash)
         Write(bytes);
         return bytes;
     }
+
+    /// <summary>Back to the backend-neutral form (kind and 16-byte hash); meaningless for the client pseudo-term.</summary>
+    public IndexTerm ToIndexTerm()
+    {
+        var hash = new byte[HashLength];
+        BinaryPrimitives.WriteUInt128BigEndian(hash, Hash);
+        return new IndexTerm((TermKind)Kind, hash);
+    }
 }
 
-/// <summary>An insertion-ordered set of terms, convertible to and from the <c>statements.terms</c> blob.</summary>
+/// <summary>An insertion-ordered set of terms, convertible to and from the <c>statements.terms</c> column.</summary>
 internal sealed class StoredTermSet
 {
     private readonly List<StoredTerm> order = [];
@@ -69,6 +79,14 @@ internal sealed class StoredTermSet
         return true;
     }
 
+    public void AddRange(IEnumerable<StoredTerm> terms)
+    {
+        foreach (var term in terms)
+        {
+            Add(term);
+        }
+    }
+
     public bool Contains(StoredTerm term) => set.Contains(term);
 
     public void AddBlob(ReadOnlySpan<byte> blob)
@@ -83,6 +101,48 @@ internal sealed class StoredTermSet
     {
         var terms = new StoredTermSet();
         terms.AddBlob(blob);
+        return terms;
+    }
+
+    /// <summary>A statement's own terms, in order, without repeats.</summary>
+    /// <exception cref="ArgumentException">A term's hash is not 16 bytes, or its kind is the reserved one.</exception>
+    public static StoredTermSet From(IEnumerable<IndexTerm> terms)
+    {
+        var set = new StoredTermSet();
+        foreach (var term in terms)
+        {
+            set.Add(StoredTerm.From(term));
+        }
+
+        return set;
+    }
+
+    /// <summary>What a query must match: its terms, and the client's pseudo-term when it asks for one client's statements.</summary>
+    /// <exception cref="ArgumentException">A term's hash is not 16 bytes, or its kind is the reserved one.</exception>
+    public static StoredTermSet ForQuery(StatementQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var terms = From(query.Terms);
+        if (query.ClientId is { } clientId)
+        {
+            terms.Add(StoredTerm.ForClient(clientId));
+        }
+
+        return terms;
+    }
+
+    /// <summary>The terms other than the client pseudo-term, in the backend-neutral form.</summary>
+    public List<IndexTerm> ToIndexTerms()
+    {
+        var terms = new List<IndexTerm>(order.Count);
+        foreach (var term in order)
+        {
+            if (term.Kind != StoredTerm.ClientKind)
+            {
+                terms.Add(term.ToIndexTerm());
+            }
+        }
+
         return terms;
     }
 
