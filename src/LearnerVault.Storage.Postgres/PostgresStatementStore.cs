@@ -38,7 +38,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
         ArgumentNullException.ThrowIfNull(batch);
         foreach (var statement in batch)
         {
-            Validate(statement);
+            StoreArguments.Check(statement);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -61,30 +61,6 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
 
         await transaction.CommitAsync(CancellationToken.None);
         return outcomes;
-    }
-
-    private static void Validate(StatementRecord statement)
-    {
-        ArgumentNullException.ThrowIfNull(statement);
-        ArgumentNullException.ThrowIfNull(statement.Blob, nameof(statement.Blob));
-        ArgumentNullException.ThrowIfNull(statement.ContentHash, nameof(statement.ContentHash));
-        ArgumentNullException.ThrowIfNull(statement.Terms, nameof(statement.Terms));
-        foreach (var term in statement.Terms)
-        {
-            _ = StoredTerm.From(term);
-        }
-
-        ArgumentNullException.ThrowIfNull(statement.Attachments, nameof(statement.Attachments));
-        foreach (var attachment in statement.Attachments)
-        {
-            ArgumentNullException.ThrowIfNull(attachment, nameof(statement.Attachments));
-            ArgumentNullException.ThrowIfNull(attachment.HashKey, nameof(attachment.HashKey));
-            ArgumentNullException.ThrowIfNull(attachment.Blob, nameof(attachment.Blob));
-            if (attachment.HashKey.Length == 0)
-            {
-                throw new ArgumentException("An attachment's hash key must not be empty.", nameof(statement));
-            }
-        }
     }
 
     /// <summary>Round trip 1: the tenant's lock, its newest statement, and the stored statements the batch touches

@@ -29,7 +29,7 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(batch);
         foreach (var statement in batch)
         {
-            Validate(statement);
+            StoreArguments.Check(statement);
         }
 
         if (batch.Count == 0)
@@ -38,30 +38,6 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         }
 
         return writer.WriteAsync(tenantId, batch, cancellationToken);
-    }
-
-    private static void Validate(StatementRecord statement)
-    {
-        ArgumentNullException.ThrowIfNull(statement);
-        ArgumentNullException.ThrowIfNull(statement.Blob, nameof(statement.Blob));
-        ArgumentNullException.ThrowIfNull(statement.ContentHash, nameof(statement.ContentHash));
-        ArgumentNullException.ThrowIfNull(statement.Terms, nameof(statement.Terms));
-        foreach (var term in statement.Terms)
-        {
-            _ = StoredTerm.From(term);
-        }
-
-        ArgumentNullException.ThrowIfNull(statement.Attachments, nameof(statement.Attachments));
-        foreach (var attachment in statement.Attachments)
-        {
-            ArgumentNullException.ThrowIfNull(attachment, nameof(statement.Attachments));
-            ArgumentNullException.ThrowIfNull(attachment.HashKey, nameof(attachment.HashKey));
-            ArgumentNullException.ThrowIfNull(attachment.Blob, nameof(attachment.Blob));
-            if (attachment.HashKey.Length == 0)
-            {
-                throw new ArgumentException("An attachment's hash key must not be empty.", nameof(statement));
-            }
-        }
     }
 
     public async Task<IReadOnlyList<StoredAttachment>> GetAttachmentsAsync(
