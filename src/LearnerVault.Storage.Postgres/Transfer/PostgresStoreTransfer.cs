@@ -257,18 +257,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
     public async Task<long> CountAsync(TransferTable table, CancellationToken ct)
     {
         var (connection, transaction) = table == TransferTable.Keys ? await KeysSnapshotAsync(ct) : await DataSnapshotAsync(ct);
-        var name = table switch
-        {
-            TransferTable.Tenants => "tenants",
-            TransferTable.Clients => "clients",
-            TransferTable.Keys => "keys",
-            TransferTable.Attachments => "attachments",
-            TransferTable.Statements => "statements",
-            TransferTable.Documents => "documents",
-            TransferTable.ActivityDefinitions => "activity_definitions",
-            _ => throw new ArgumentOutOfRangeException(nameof(table)),
-        };
-        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {name};", connection, transaction);
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table.TableName()};", connection, transaction);
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
