@@ -452,19 +452,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
             }
         }
 
-        return [.. Enumerable.Range(0, terms.Count).OrderBy(i => counts[i]).ThenBy(i => KindRank(terms[i].Kind)).Select(i => terms[i])];
+        return [.. Enumerable.Range(0, terms.Count).OrderBy(i => counts[i]).ThenBy(i => terms[i].SelectivityRank).Select(i => terms[i])];
     }
-
-    private static int KindRank(byte kind) => (TermKind)kind switch
-    {
-        TermKind.Registration => 0,
-        TermKind.Agent => 1,
-        TermKind.Activity => 2,
-        TermKind.RelatedAgent => 4,
-        TermKind.RelatedActivity => 5,
-        TermKind.Verb => 6,
-        _ => 3,
-    };
 
     public async Task<IReadOnlyList<StoredAttachment>> GetAttachmentsAsync(
         Guid tenantId, IReadOnlyList<byte[]> hashKeys, IReadOnlyList<long>? carriedBy = null, CancellationToken cancellationToken = default)

@@ -305,21 +305,10 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         // Ties go to the kind that is usually the most selective.
         var indices = Enumerable.Range(0, terms.Count)
             .OrderBy(i => counts[i])
-            .ThenBy(i => KindRank(terms[i].Kind))
+            .ThenBy(i => terms[i].SelectivityRank)
             .ToList();
         return indices.ConvertAll(i => terms[i]);
     }
-
-    private static int KindRank(byte kind) => (TermKind)kind switch
-    {
-        TermKind.Registration => 0,
-        TermKind.Agent => 1,
-        TermKind.Activity => 2,
-        TermKind.RelatedAgent => 4,
-        TermKind.RelatedActivity => 5,
-        TermKind.Verb => 6,
-        _ => 3,
-    };
 
     public Task<DateTimeOffset?> ConsistentThroughAsync(Guid tenantId, CancellationToken cancellationToken = default) =>
         Task.FromResult<DateTimeOffset?>(writer.ConsistentThrough());

@@ -13,6 +13,19 @@ internal readonly record struct StoredTerm(byte Kind, UInt128 Hash)
     public const int HashLength = 16;
     public const byte ClientKind = 255;
 
+    /// <summary>How selective a term of this kind usually is (lower: fewer postings), breaking ties when a query
+    /// chooses the term that drives it.</summary>
+    public int SelectivityRank => (TermKind)Kind switch
+    {
+        TermKind.Registration => 0,
+        TermKind.Agent => 1,
+        TermKind.Activity => 2,
+        TermKind.RelatedAgent => 4,
+        TermKind.RelatedActivity => 5,
+        TermKind.Verb => 6,
+        _ => 3,
+    };
+
     /// <exception cref="ArgumentException">The hash is not 16 bytes, or the kind is the reserved one.</exception>
     public static StoredTerm From(IndexTerm term)
     {
