@@ -24,7 +24,7 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
 
     public async Task<StoredDocument?> GetAsync(Guid tenantId, DocumentKey key, CancellationToken cancellationToken = default)
     {
-        Validate(key);
+        StoreArguments.Check(key);
         await using var command = data.CreateCommand($"SELECT key_id, blob, id_blob, etag, updated FROM documents WHERE {KeyWhere};");
         AddKeyParameters(command, tenantId, key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -42,7 +42,7 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
     /// order, so that a listing is stable.</summary>
     public async Task<IReadOnlyList<StoredDocumentId>> ListAsync(Guid tenantId, DocumentFilter filter, DateTimeOffset? since, CancellationToken cancellationToken = default)
     {
-        Validate(filter);
+        StoreArguments.Check(filter);
         var registration = filter.Registration is null ? string.Empty : " AND registration = @r";
         var after = since is null ? string.Empty : " AND updated > @since";
         await using var command = data.CreateCommand(
@@ -71,11 +71,8 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
 
     public async Task<DocumentWriteResult> PutAsync(Guid tenantId, DocumentKey key, DocumentContent content, DocumentPrecondition precondition, CancellationToken cancellationToken = default)
     {
-        Validate(key);
-        ArgumentNullException.ThrowIfNull(content);
-        ArgumentNullException.ThrowIfNull(content.Blob, nameof(content.Blob));
-        ArgumentNullException.ThrowIfNull(content.IdBlob, nameof(content.IdBlob));
-        ArgumentNullException.ThrowIfNull(content.ETag, nameof(content.ETag));
+        StoreArguments.Check(key);
+        StoreArguments.Check(content);
         ArgumentNullException.ThrowIfNull(precondition);
 
         await using var connection = await data.OpenConnectionAsync(cancellationToken);
@@ -112,7 +109,7 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
 
     public async Task<DocumentOutcome> DeleteAsync(Guid tenantId, DocumentKey key, DocumentPrecondition precondition, CancellationToken cancellationToken = default)
     {
-        Validate(key);
+        StoreArguments.Check(key);
         ArgumentNullException.ThrowIfNull(precondition);
         await using var connection = await data.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -138,7 +135,7 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
     /// holds its row <c>FOR UPDATE</c>) and then deletes the row as that write left it.</summary>
     public async Task<int> DeleteAllAsync(Guid tenantId, DocumentFilter filter, CancellationToken cancellationToken = default)
     {
-        Validate(filter);
+        StoreArguments.Check(filter);
         var registration = filter.Registration is null ? string.Empty : " AND registration = @r";
         await using var command = data.CreateCommand($"DELETE FROM documents WHERE {ContextWhere}{registration};");
         AddFilterParameters(command, tenantId, filter);
@@ -213,30 +210,6 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
         if (filter.Registration is { } registration)
         {
             command.Parameters.AddWithValue("r", registration);
-        }
-    }
-
-    private static void Validate(DocumentKey key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(key.Activity, nameof(key.Activity));
-        ArgumentNullException.ThrowIfNull(key.Agent, nameof(key.Agent));
-        ArgumentNullException.ThrowIfNull(key.Registration, nameof(key.Registration));
-        ArgumentNullException.ThrowIfNull(key.Id, nameof(key.Id));
-        if (!Enum.IsDefined(key.Kind))
-        {
-            throw new ArgumentOutOfRangeException(nameof(key), "Unknown document kind.");
-        }
-    }
-
-    private static void Validate(DocumentFilter filter)
-    {
-        ArgumentNullException.ThrowIfNull(filter);
-        ArgumentNullException.ThrowIfNull(filter.Activity, nameof(filter.Activity));
-        ArgumentNullException.ThrowIfNull(filter.Agent, nameof(filter.Agent));
-        if (!Enum.IsDefined(filter.Kind))
-        {
-            throw new ArgumentOutOfRangeException(nameof(filter), "Unknown document kind.");
         }
     }
 }

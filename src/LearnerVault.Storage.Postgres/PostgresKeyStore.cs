@@ -32,7 +32,7 @@ namespace LearnerVault.Storage.Postgres;
 /// <para>A master key rotated by another process leaves this one's master key stale: it fails (with a
 /// <see cref="CryptographicException"/>) whenever it needs the master key, until restarted with the new one.</para>
 /// </remarks>
-internal sealed class PostgresKeyStore : IKeyStore, IKeyAdministration, IDisposable
+internal sealed class PostgresKeyStore : KeyStoreBase, IKeyAdministration, IDisposable
 {
     public const int DefaultCacheCapacity = 100_000;
 
@@ -98,25 +98,9 @@ internal sealed class PostgresKeyStore : IKeyStore, IKeyAdministration, IDisposa
         return new PostgresKeyStore(keys, new MasterState(masterKey, sealedCheck), time, cacheCapacity, cacheLifetime);
     }
 
-    public void EnsureTenant(Guid tenantId) => GetTenant(tenantId);
+    internal override TenantKeys GetTenantKeys(Guid tenantId) => GetTenant(tenantId);
 
-    /// <remarks>Creates the tenant's keys if needed.</remarks>
-    public byte[] GetPseudonymKey(Guid tenantId) => GetTenant(tenantId).PseudonymKey;
-
-    /// <remarks>Creates the tenant's keys if needed.</remarks>
-    public DataKey GetTenantDataKey(Guid tenantId) => GetTenant(tenantId).TenantDataKey;
-
-    public DataKey GetOrCreateLearnerKey(Guid tenantId, ReadOnlySpan<byte> learnerPseudonym)
-    {
-        if (learnerPseudonym.IsEmpty)
-        {
-            throw new ArgumentException("A learner pseudonym is required.", nameof(learnerPseudonym));
-        }
-
-        return GetOrCreateLearnerKeys(tenantId, [learnerPseudonym.ToArray()])[0];
-    }
-
-    public IReadOnlyList<DataKey> GetOrCreateLearnerKeys(Guid tenantId, IReadOnlyList<byte[]> learnerPseudonyms)
+    public override IReadOnlyList<DataKey> GetOrCreateLearnerKeys(Guid tenantId, IReadOnlyList<byte[]> learnerPseudonyms)
     {
         ArgumentNullException.ThrowIfNull(learnerPseudonyms);
         var result = new DataKey[learnerPseudonyms.Count];
@@ -247,7 +231,7 @@ internal sealed class PostgresKeyStore : IKeyStore, IKeyAdministration, IDisposa
         }
     }
 
-    public DataKey? GetDataKey(Guid tenantId, long keyId)
+    public override DataKey? GetDataKey(Guid tenantId, long keyId)
     {
         if (cache.TryGet(tenantId, keyId, out var cached))
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Npgsql;
 
 namespace LearnerVault.Storage.Postgres;
@@ -27,43 +26,8 @@ public static class PostgresMigrator
     public const string DataSet = "Data";
     public const string KeysSet = "Keys";
 
-    internal sealed record Migration(int Version, string Name, string Sql);
-
-    internal static IReadOnlyList<Migration> Load(string set)
-    {
-        var assembly = typeof(PostgresMigrator).Assembly;
-        var prefix = $"Migrations/{set}/";
-        var migrations = new List<Migration>();
-        foreach (var resource in assembly.GetManifestResourceNames())
-        {
-            if (!resource.StartsWith(prefix, StringComparison.Ordinal) || !resource.EndsWith(".sql", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var name = resource[prefix.Length..^".sql".Length];
-            var underscore = name.IndexOf('_', StringComparison.Ordinal);
-            if (underscore <= 0 || !int.TryParse(name.AsSpan(0, underscore), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
-            {
-                throw new InvalidOperationException($"Migration resource '{resource}' is not named NNNN_name.sql.");
-            }
-
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream);
-            migrations.Add(new Migration(version, name, reader.ReadToEnd()));
-        }
-
-        migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 1; i < migrations.Count; i++)
-        {
-            if (migrations[i].Version == migrations[i - 1].Version)
-            {
-                throw new InvalidOperationException($"Migrations of '{set}' must have distinct numbers.");
-            }
-        }
-
-        return migrations;
-    }
+    /// <summary>The embedded scripts of <paramref name="set"/>, in ascending version order.</summary>
+    internal static IReadOnlyList<MigrationScript> Load(string set) => MigrationScripts.Load(typeof(PostgresMigrator).Assembly, set);
 
     /// <summary>What the database has recorded for <paramref name="set"/> in <paramref name="schema"/>, without changing anything.</summary>
     public static async Task<SchemaState> InspectAsync(NpgsqlDataSource dataSource, string set, string schema, CancellationToken ct = default)

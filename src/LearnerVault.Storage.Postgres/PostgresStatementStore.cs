@@ -38,7 +38,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
         ArgumentNullException.ThrowIfNull(batch);
         foreach (var statement in batch)
         {
-            Validate(statement);
+            StoreArguments.Check(statement);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -61,30 +61,6 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
 
         await transaction.CommitAsync(CancellationToken.None);
         return outcomes;
-    }
-
-    private static void Validate(StatementRecord statement)
-    {
-        ArgumentNullException.ThrowIfNull(statement);
-        ArgumentNullException.ThrowIfNull(statement.Blob, nameof(statement.Blob));
-        ArgumentNullException.ThrowIfNull(statement.ContentHash, nameof(statement.ContentHash));
-        ArgumentNullException.ThrowIfNull(statement.Terms, nameof(statement.Terms));
-        foreach (var term in statement.Terms)
-        {
-            _ = PostgresTerm.From(term);
-        }
-
-        ArgumentNullException.ThrowIfNull(statement.Attachments, nameof(statement.Attachments));
-        foreach (var attachment in statement.Attachments)
-        {
-            ArgumentNullException.ThrowIfNull(attachment, nameof(statement.Attachments));
-            ArgumentNullException.ThrowIfNull(attachment.HashKey, nameof(attachment.HashKey));
-            ArgumentNullException.ThrowIfNull(attachment.Blob, nameof(attachment.Blob));
-            if (attachment.HashKey.Length == 0)
-            {
-                throw new ArgumentException("An attachment's hash key must not be empty.", nameof(statement));
-            }
-        }
     }
 
     /// <summary>Round trip 1: the tenant's lock, its newest statement, and the stored statements the batch touches
@@ -182,7 +158,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
                     postingSeqs.Add(node.Seq);
                 }
 
-                postingTerms.Add(PostgresTerm.ForClient(record.ClientId).ToBytes());
+                postingTerms.Add(StoredTerm.ForClient(record.ClientId).ToBytes());
                 postingSeqs.Add(node.Seq);
             }
 
@@ -322,16 +298,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit);
-        var terms = new PostgresTermSet();
-        foreach (var term in query.Terms)
-        {
-            terms.Add(PostgresTerm.From(term));
-        }
-
-        if (query.ClientId is { } clientId)
-        {
-            terms.Add(PostgresTerm.ForClient(clientId));
-        }
+        var terms = StoredTermSet.ForQuery(query);
 
         // Bounds on seq: lo exclusive, hi inclusive; since/until become seq bounds in SQL (see Bounds).
         var lo = 0L;
@@ -454,8 +421,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     }
 
     /// <summary>The terms, the one with the fewest postings in the bounds first (counted up to a cap).</summary>
-    private static async Task<List<PostgresTerm>> OrderBySelectivityAsync(
-        NpgsqlConnection connection, Guid tenantId, IReadOnlyList<PostgresTerm> terms, long lo, long hi, StatementQuery query, CancellationToken ct)
+    private static async Task<List<StoredTerm>> OrderBySelectivityAsync(
+        NpgsqlConnection connection, Guid tenantId, IReadOnlyList<StoredTerm> terms, long lo, long hi, StatementQuery query, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();
         var parameters = command.Parameters;
@@ -485,19 +452,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
             }
         }
 
-        return [.. Enumerable.Range(0, terms.Count).OrderBy(i => counts[i]).ThenBy(i => KindRank(terms[i].Kind)).Select(i => terms[i])];
+        return [.. Enumerable.Range(0, terms.Count).OrderBy(i => counts[i]).ThenBy(i => terms[i].SelectivityRank).Select(i => terms[i])];
     }
-
-    private static int KindRank(byte kind) => (TermKind)kind switch
-    {
-        TermKind.Registration => 0,
-        TermKind.Agent => 1,
-        TermKind.Activity => 2,
-        TermKind.RelatedAgent => 4,
-        TermKind.RelatedActivity => 5,
-        TermKind.Verb => 6,
-        _ => 3,
-    };
 
     public async Task<IReadOnlyList<StoredAttachment>> GetAttachmentsAsync(
         Guid tenantId, IReadOnlyList<byte[]> hashKeys, IReadOnlyList<long>? carriedBy = null, CancellationToken cancellationToken = default)

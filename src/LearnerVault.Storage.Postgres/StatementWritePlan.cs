@@ -39,7 +39,7 @@ internal sealed class StatementWritePlan
             return;
         }
 
-        var node = new Node(id, seq, contentHash, refTarget, isVoiding, PostgresTermSet.FromBlob(terms), record: null) { Voided = voided };
+        var node = new Node(id, seq, contentHash, refTarget, isVoiding, StoredTermSet.FromBlob(terms), record: null) { Voided = voided };
         Index(node);
     }
 
@@ -64,11 +64,7 @@ internal sealed class StatementWritePlan
                 throw new StatementConflictException(statement.Id);
             }
 
-            var terms = new PostgresTermSet();
-            foreach (var term in statement.Terms)
-            {
-                terms.Add(PostgresTerm.From(term));
-            }
+            var terms = StoredTermSet.From(statement.Terms);
 
             if (statement.RefTarget is { } targetId && byId.TryGetValue(targetId, out var target))
             {
@@ -132,7 +128,7 @@ internal sealed class StatementWritePlan
         }
 
         var visited = new HashSet<Guid> { target.Id };
-        var queue = new Queue<(Node Referrer, IReadOnlyList<PostgresTerm> Added)>();
+        var queue = new Queue<(Node Referrer, IReadOnlyList<StoredTerm> Added)>();
         foreach (var referrer in direct)
         {
             queue.Enqueue((referrer, target.Terms.Items.ToList()));
@@ -173,7 +169,7 @@ internal sealed class StatementWritePlan
     }
 
     /// <summary>A statement of the plan: stored already (<see cref="Record"/> null) or new in this batch.</summary>
-    internal sealed class Node(Guid id, long seq, byte[] contentHash, Guid? refTarget, bool isVoiding, PostgresTermSet terms, StatementRecord? record)
+    internal sealed class Node(Guid id, long seq, byte[] contentHash, Guid? refTarget, bool isVoiding, StoredTermSet terms, StatementRecord? record)
     {
         public Guid Id { get; } = id;
 
@@ -185,7 +181,7 @@ internal sealed class StatementWritePlan
 
         public bool IsVoiding { get; } = isVoiding;
 
-        public PostgresTermSet Terms { get; } = terms;
+        public StoredTermSet Terms { get; } = terms;
 
         /// <summary>The statement being written; null for one already stored.</summary>
         public StatementRecord? Record { get; } = record;
@@ -195,6 +191,6 @@ internal sealed class StatementWritePlan
         public DateTime Stored { get; init; }
 
         /// <summary>Terms a stored statement gained from this batch (its new postings).</summary>
-        public List<PostgresTerm> Gained { get; } = [];
+        public List<StoredTerm> Gained { get; } = [];
     }
 }

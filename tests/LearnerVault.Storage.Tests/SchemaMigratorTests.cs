@@ -6,9 +6,9 @@ namespace LearnerVault.Storage.Tests;
 /// <summary>Numbered migrations developed in parallel: a number may be missing from one build and arrive in the next.</summary>
 public sealed class SchemaMigratorTests : IDisposable
 {
-    private static readonly SchemaMigrator.Migration One = new(1, "0001_one", "CREATE TABLE one (x INTEGER);");
-    private static readonly SchemaMigrator.Migration Two = new(2, "0002_two", "CREATE TABLE two (x INTEGER);");
-    private static readonly SchemaMigrator.Migration Three = new(3, "0003_three", "CREATE TABLE three (x INTEGER);");
+    private static readonly MigrationScript One = new(1, "0001_one", "CREATE TABLE one (x INTEGER);");
+    private static readonly MigrationScript Two = new(2, "0002_two", "CREATE TABLE two (x INTEGER);");
+    private static readonly MigrationScript Three = new(3, "0003_three", "CREATE TABLE three (x INTEGER);");
 
     private readonly TempFolder folder = new();
     private readonly ManualTimeProvider time = new(new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero));

@@ -77,7 +77,7 @@ internal static class StoreCommand
                     w.WriteStartObject("rows");
                     foreach (var (table, count) in copied.Counts)
                     {
-                        w.WriteNumber(Name(table), count);
+                        w.WriteNumber(table.DisplayName(), count);
                     }
 
                     w.WriteEndObject();
@@ -161,7 +161,7 @@ internal static class StoreCommand
                     var tasks = new Dictionary<TransferTable, ProgressTask>();
                     foreach (var table in Enum.GetValues<TransferTable>())
                     {
-                        tasks[table] = progress.AddTask(Name(table), autoStart: false);
+                        tasks[table] = progress.AddTask(table.DisplayName(), autoStart: false);
                     }
 
                     summary = await StoreCopier.CopyAsync(source, target, p =>
@@ -189,7 +189,7 @@ internal static class StoreCommand
         var table = new Table().Border(TableBorder.Rounded).AddColumn("table").AddColumn(new TableColumn("source").RightAligned()).AddColumn(new TableColumn("target").RightAligned());
         foreach (var (name, count) in copied.Counts)
         {
-            table.AddRow(new Text(Name(name)), new Text(count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            table.AddRow(new Text(name.DisplayName()), new Text(count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new Text(readBack.Counts[name].ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
@@ -202,16 +202,4 @@ internal static class StoreCommand
             console.MarkupLine("Serve it with [bold]--store \"postgres:…\"[/] and the same master key as the source installation.");
         }
     }
-
-    private static string Name(TransferTable table) => table switch
-    {
-        TransferTable.Tenants => "tenants",
-        TransferTable.Clients => "clients",
-        TransferTable.Keys => "keys",
-        TransferTable.Attachments => "attachments",
-        TransferTable.Statements => "statements",
-        TransferTable.Documents => "documents",
-        TransferTable.ActivityDefinitions => "activity definitions",
-        _ => table.ToString(),
-    };
 }

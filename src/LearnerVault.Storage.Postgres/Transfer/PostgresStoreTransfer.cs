@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using LearnerVault.Storage.Transfer;
 using Npgsql;
@@ -122,12 +121,12 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
     public async Task WriteStatementsAsync(IReadOnlyList<StatementRow> rows, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var numbered = new List<(StatementRow Row, long Seq)>(rows.Count);
+        var numbered = new List<(StatementRow Row, long Seq, StoredTermSet Terms)>(rows.Count);
         foreach (var row in rows)
         {
             var seq = nextSeq.GetValueOrDefault(row.TenantId) + 1;
             nextSeq[row.TenantId] = seq;
-            numbered.Add((row, seq));
+            numbered.Add((row, seq, StoredTermSet.From(row.Terms)));
         }
 
         // One transaction for the batch's three tables: a batch is all there or not at all.
@@ -136,7 +135,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
         await using (var writer = await connection.BeginBinaryImportAsync(
             "COPY statements (tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp) FROM STDIN (FORMAT binary)", ct))
         {
-            foreach (var (r, seq) in numbered)
+            foreach (var (r, seq, terms) in numbered)
             {
                 await writer.StartRowAsync(ct);
                 await writer.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
@@ -147,7 +146,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
                 await writer.WriteAsync(r.ClientId, NpgsqlDbType.Bigint, ct);
                 await writer.WriteAsync(r.Blob, NpgsqlDbType.Bytea, ct);
                 await writer.WriteAsync(r.ContentHash, NpgsqlDbType.Bytea, ct);
-                await writer.WriteAsync(TermBlob(r.Terms), NpgsqlDbType.Bytea, ct);
+                await writer.WriteAsync(terms.ToBlob(), NpgsqlDbType.Bytea, ct);
                 await WriteNullableAsync(writer, r.RefTarget, NpgsqlDbType.Uuid, ct);
                 await writer.WriteAsync(r.IsVoiding, NpgsqlDbType.Boolean, ct);
                 await writer.WriteAsync(r.Voided, NpgsqlDbType.Boolean, ct);
@@ -159,20 +158,15 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
 
         await using (var writer = await connection.BeginBinaryImportAsync("COPY statement_terms (tenant_id, term, seq) FROM STDIN (FORMAT binary)", ct))
         {
-            foreach (var (r, seq) in numbered)
+            foreach (var (r, seq, terms) in numbered)
             {
-                // Postings: every term of the statement, and the writing client's pseudo-term (statements/read/mine).
-                var postings = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var term in r.Terms.Select(TermBytes).Append(ClientTermBytes(r.ClientId)))
+                // Postings: every term of the statement (a set: no repeats), and the writing client's pseudo-term
+                // (statements/read/mine), which no index term can equal.
+                foreach (var term in terms.Items.Append(StoredTerm.ForClient(r.ClientId)))
                 {
-                    if (!postings.Add(Convert.ToHexString(term)))
-                    {
-                        continue;
-                    }
-
                     await writer.StartRowAsync(ct);
                     await writer.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
-                    await writer.WriteAsync(term, NpgsqlDbType.Bytea, ct);
+                    await writer.WriteAsync(term.ToBytes(), NpgsqlDbType.Bytea, ct);
                     await writer.WriteAsync(seq, NpgsqlDbType.Bigint, ct);
                 }
             }
@@ -182,7 +176,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
 
         await using (var writer = await connection.BeginBinaryImportAsync("COPY statement_attachments (tenant_id, seq, hash_key) FROM STDIN (FORMAT binary)", ct))
         {
-            foreach (var (r, seq) in numbered)
+            foreach (var (r, seq, _) in numbered)
             {
                 foreach (var hashKey in r.Attachments.DistinctBy(Convert.ToHexString))
                 {
@@ -263,18 +257,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
     public async Task<long> CountAsync(TransferTable table, CancellationToken ct)
     {
         var (connection, transaction) = table == TransferTable.Keys ? await KeysSnapshotAsync(ct) : await DataSnapshotAsync(ct);
-        var name = table switch
-        {
-            TransferTable.Tenants => "tenants",
-            TransferTable.Clients => "clients",
-            TransferTable.Keys => "keys",
-            TransferTable.Attachments => "attachments",
-            TransferTable.Statements => "statements",
-            TransferTable.Documents => "documents",
-            TransferTable.ActivityDefinitions => "activity_definitions",
-            _ => throw new ArgumentOutOfRangeException(nameof(table)),
-        };
-        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {name};", connection, transaction);
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {table.TableName()};", connection, transaction);
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
@@ -339,7 +322,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
             """,
             r => new StatementRow(
                 r.GetGuid(0), r.GetGuid(2), r.GetInt64(1), Time(r, 3), r.GetInt64(4), r.GetInt64(5), (byte[])r[6], (byte[])r[7],
-                Terms((byte[])r[8]), r.IsDBNull(9) ? null : r.GetGuid(9), r.GetBoolean(10), r.GetBoolean(11), r.GetBoolean(12),
+                StoredTermSet.FromBlob((byte[])r[8]).ToIndexTerms(), r.IsDBNull(9) ? null : r.GetGuid(9), r.GetBoolean(10), r.GetBoolean(11), r.GetBoolean(12),
                 carried.TryGetValue((r.GetGuid(0), r.GetInt64(1)), out var hashKeys) ? hashKeys : []), ct))
         {
             yield return row;
@@ -454,45 +437,4 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
 
     private static DateTimeOffset Time(NpgsqlDataReader reader, int ordinal) =>
         new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
-
-    private static byte[] TermBytes(IndexTerm term)
-    {
-        var bytes = new byte[17];
-        bytes[0] = (byte)term.Kind;
-        term.Hash.AsSpan(0, 16).CopyTo(bytes.AsSpan(1));
-        return bytes;
-    }
-
-    private static byte[] ClientTermBytes(long clientId)
-    {
-        var bytes = new byte[17];
-        bytes[0] = 255;
-        BinaryPrimitives.WriteUInt128BigEndian(bytes.AsSpan(1), (UInt128)(ulong)clientId);
-        return bytes;
-    }
-
-    private static byte[] TermBlob(IReadOnlyList<IndexTerm> terms)
-    {
-        var blob = new byte[terms.Count * 17];
-        for (var i = 0; i < terms.Count; i++)
-        {
-            TermBytes(terms[i]).CopyTo(blob, i * 17);
-        }
-
-        return blob;
-    }
-
-    private static List<IndexTerm> Terms(byte[] blob)
-    {
-        var terms = new List<IndexTerm>(blob.Length / 17);
-        for (var offset = 0; offset + 17 <= blob.Length; offset += 17)
-        {
-            if (blob[offset] != 255)
-            {
-                terms.Add(new IndexTerm((TermKind)blob[offset], blob.AsSpan(offset + 1, 16).ToArray()));
-            }
-        }
-
-        return terms;
-    }
 }

@@ -38,7 +38,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
 
     public async Task<StoredDocument?> GetAsync(Guid tenantId, DocumentKey key, CancellationToken cancellationToken = default)
     {
-        Validate(key);
+        StoreArguments.Check(key);
         using var lease = await readers.RentAsync(cancellationToken);
         var reader = lease.Reader;
         if (tenants.Find(reader, tenantId) is not { } tenantNo)
@@ -56,7 +56,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
 
     public async Task<IReadOnlyList<StoredDocumentId>> ListAsync(Guid tenantId, DocumentFilter filter, DateTimeOffset? since, CancellationToken cancellationToken = default)
     {
-        Validate(filter);
+        StoreArguments.Check(filter);
         using var lease = await readers.RentAsync(cancellationToken);
         var reader = lease.Reader;
         if (tenants.Find(reader, tenantId) is not { } tenantNo)
@@ -94,11 +94,8 @@ public sealed class SqliteDocumentStore : IDocumentStore
 
     public Task<DocumentWriteResult> PutAsync(Guid tenantId, DocumentKey key, DocumentContent content, DocumentPrecondition precondition, CancellationToken cancellationToken = default)
     {
-        Validate(key);
-        ArgumentNullException.ThrowIfNull(content);
-        ArgumentNullException.ThrowIfNull(content.Blob, nameof(content.Blob));
-        ArgumentNullException.ThrowIfNull(content.IdBlob, nameof(content.IdBlob));
-        ArgumentNullException.ThrowIfNull(content.ETag, nameof(content.ETag));
+        StoreArguments.Check(key);
+        StoreArguments.Check(content);
         ArgumentNullException.ThrowIfNull(precondition);
 
         return writer.WriteAsync((connection, transaction) =>
@@ -136,7 +133,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
 
     public Task<DocumentOutcome> DeleteAsync(Guid tenantId, DocumentKey key, DocumentPrecondition precondition, CancellationToken cancellationToken = default)
     {
-        Validate(key);
+        StoreArguments.Check(key);
         ArgumentNullException.ThrowIfNull(precondition);
         return writer.WriteAsync((connection, transaction) =>
         {
@@ -163,7 +160,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
 
     public Task<int> DeleteAllAsync(Guid tenantId, DocumentFilter filter, CancellationToken cancellationToken = default)
     {
-        Validate(filter);
+        StoreArguments.Check(filter);
         return writer.WriteAsync((connection, transaction) =>
         {
             var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
@@ -231,29 +228,5 @@ public sealed class SqliteDocumentStore : IDocumentStore
         command.Parameters.AddWithValue("$g", key.Agent);
         command.Parameters.AddWithValue("$r", key.Registration);
         command.Parameters.AddWithValue("$d", key.Id);
-    }
-
-    private static void Validate(DocumentKey key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(key.Activity, nameof(key.Activity));
-        ArgumentNullException.ThrowIfNull(key.Agent, nameof(key.Agent));
-        ArgumentNullException.ThrowIfNull(key.Registration, nameof(key.Registration));
-        ArgumentNullException.ThrowIfNull(key.Id, nameof(key.Id));
-        if (!Enum.IsDefined(key.Kind))
-        {
-            throw new ArgumentOutOfRangeException(nameof(key), "Unknown document kind.");
-        }
-    }
-
-    private static void Validate(DocumentFilter filter)
-    {
-        ArgumentNullException.ThrowIfNull(filter);
-        ArgumentNullException.ThrowIfNull(filter.Activity, nameof(filter.Activity));
-        ArgumentNullException.ThrowIfNull(filter.Agent, nameof(filter.Agent));
-        if (!Enum.IsDefined(filter.Kind))
-        {
-            throw new ArgumentOutOfRangeException(nameof(filter), "Unknown document kind.");
-        }
     }
 }

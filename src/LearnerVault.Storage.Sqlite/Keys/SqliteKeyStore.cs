@@ -18,7 +18,7 @@ namespace LearnerVault.Storage.Sqlite;
 /// the wrapped bytes do not linger in the file. Copies of the key store made earlier (backups) still hold a destroyed
 /// learner key until the tenant KEK or the master key they were wrapped under is rotated and retired.
 /// </remarks>
-public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
+public sealed class SqliteKeyStore : KeyStoreBase, IKeyAdministration, IDisposable
 {
     public const int DefaultCacheCapacity = 100_000;
 
@@ -81,25 +81,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         }
     }
 
-    public void EnsureTenant(Guid tenantId) => GetTenant(tenantId);
-
-    /// <remarks>Creates the tenant's keys if needed.</remarks>
-    public byte[] GetPseudonymKey(Guid tenantId) => GetTenant(tenantId).PseudonymKey;
-
-    /// <remarks>Creates the tenant's keys if needed.</remarks>
-    public DataKey GetTenantDataKey(Guid tenantId) => GetTenant(tenantId).TenantDataKey;
-
-    public DataKey GetOrCreateLearnerKey(Guid tenantId, ReadOnlySpan<byte> learnerPseudonym)
-    {
-        if (learnerPseudonym.IsEmpty)
-        {
-            throw new ArgumentException("A learner pseudonym is required.", nameof(learnerPseudonym));
-        }
-
-        return GetOrCreateLearnerKeys(tenantId, [learnerPseudonym.ToArray()])[0];
-    }
-
-    public IReadOnlyList<DataKey> GetOrCreateLearnerKeys(Guid tenantId, IReadOnlyList<byte[]> learnerPseudonyms)
+    public override IReadOnlyList<DataKey> GetOrCreateLearnerKeys(Guid tenantId, IReadOnlyList<byte[]> learnerPseudonyms)
     {
         var result = new DataKey[learnerPseudonyms.Count];
         if (cache.TryGetLearners(tenantId, learnerPseudonyms, result) is not { } misses)
@@ -108,7 +90,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         }
 
         var epoch = cache.Epoch;
-        var tenant = GetTenant(tenantId);
+        var tenant = GetTenantKeys(tenantId);
         List<KeyCreation>? toCreate = null;
         lock (readLock)
         {
@@ -184,7 +166,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
                         continue;
                     }
 
-                    var tenant = GetTenant(creation.Tenant);
+                    var tenant = GetTenantKeys(creation.Tenant);
                     // Checked again inside the write transaction: of two callers racing for a new learner, the
                     // second finds the first one's key.
                     var row = FindLearnerRow(writeConnection, transaction, creation.Tenant, creation.Learner);
@@ -233,7 +215,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         public DataKey? Key { get; set; }
     }
 
-    public DataKey? GetDataKey(Guid tenantId, long keyId)
+    public override DataKey? GetDataKey(Guid tenantId, long keyId)
     {
         if (cache.TryGet(tenantId, keyId, out var cached))
         {
@@ -256,7 +238,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
             return null;
         }
 
-        var key = UnwrapDataKey(tenantId, GetTenant(tenantId), row);
+        var key = UnwrapDataKey(tenantId, GetTenantKeys(tenantId), row);
         cache.Add(epoch, tenantId, key, row.Learner);
         return key;
     }
@@ -288,7 +270,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
 
     public void RotateTenantKey(Guid tenantId)
     {
-        GetTenant(tenantId);
+        GetTenantKeys(tenantId);
         lock (writeLock)
         {
             ThrowIfDisposed();
@@ -347,7 +329,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         }
     }
 
-    private TenantKeys GetTenant(Guid tenantId)
+    internal override TenantKeys GetTenantKeys(Guid tenantId)
     {
         if (tenants.TryGetValue(tenantId, out var cached))
         {
@@ -438,7 +420,7 @@ public sealed class SqliteKeyStore : IKeyStore, IKeyAdministration, IDisposable
         {
             // The KEK was rotated since the tenant's keys were cached: reload them.
             tenants.TryRemove(tenantId, out _);
-            tenant = GetTenant(tenantId);
+            tenant = GetTenantKeys(tenantId);
         }
 
         return KeyRing.UnwrapDataKey(tenant, tenantId, row);

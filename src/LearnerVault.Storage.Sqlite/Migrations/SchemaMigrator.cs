@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using Microsoft.Data.Sqlite;
 
 namespace LearnerVault.Storage.Sqlite;
@@ -16,48 +15,15 @@ internal static class SchemaMigrator
     public const string DataSet = "Data";
     public const string KeysSet = "Keys";
 
-    internal sealed record Migration(int Version, string Name, string Sql);
-
-    public static IReadOnlyList<Migration> Load(string set)
-    {
-        var assembly = typeof(SchemaMigrator).Assembly;
-        var prefix = $"Migrations/{set}/";
-        var migrations = new List<Migration>();
-        foreach (var resource in assembly.GetManifestResourceNames())
-        {
-            if (!resource.StartsWith(prefix, StringComparison.Ordinal) || !resource.EndsWith(".sql", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var name = resource[prefix.Length..^".sql".Length];
-            var underscore = name.IndexOf('_', StringComparison.Ordinal);
-            if (underscore <= 0 || !int.TryParse(name.AsSpan(0, underscore), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
-            {
-                throw new InvalidOperationException($"Migration resource '{resource}' is not named NNNN_name.sql.");
-            }
-
-            migrations.Add(new Migration(version, name, Read(assembly, resource)));
-        }
-
-        migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
-        for (var i = 0; i < migrations.Count; i++)
-        {
-            if (migrations[i].Version < 1 || (i > 0 && migrations[i].Version == migrations[i - 1].Version))
-            {
-                throw new InvalidOperationException($"Migrations of '{set}' must have distinct positive numbers.");
-            }
-        }
-
-        return migrations;
-    }
+    /// <summary>The embedded scripts of <paramref name="set"/>, in ascending version order.</summary>
+    public static IReadOnlyList<MigrationScript> Load(string set) => MigrationScripts.Load(typeof(SchemaMigrator).Assembly, set);
 
     /// <summary>Applies the pending migrations of <paramref name="set"/>; returns the schema version now in force.</summary>
     public static int Migrate(SqliteConnection connection, string set, TimeProvider timeProvider) =>
         Migrate(connection, Load(set), timeProvider);
 
     /// <summary>Applies those of <paramref name="migrations"/> (sorted by version) that the file has not recorded.</summary>
-    internal static int Migrate(SqliteConnection connection, IReadOnlyList<Migration> migrations, TimeProvider timeProvider)
+    internal static int Migrate(SqliteConnection connection, IReadOnlyList<MigrationScript> migrations, TimeProvider timeProvider)
     {
         using var transaction = connection.BeginTransaction(deferred: false);
         SqliteConnections.Execute(connection, """
@@ -115,13 +81,5 @@ internal static class SchemaMigrator
         command.Transaction = transaction;
         command.CommandText = "SELECT coalesce(max(version), 0) FROM schema_version;";
         return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
-
-    private static string Read(Assembly assembly, string resource)
-    {
-        using var stream = assembly.GetManifestResourceStream(resource)
-            ?? throw new InvalidOperationException($"Missing migration resource '{resource}'.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

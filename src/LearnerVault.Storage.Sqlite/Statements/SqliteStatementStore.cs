@@ -29,7 +29,7 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(batch);
         foreach (var statement in batch)
         {
-            Validate(statement);
+            StoreArguments.Check(statement);
         }
 
         if (batch.Count == 0)
@@ -38,30 +38,6 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         }
 
         return writer.WriteAsync(tenantId, batch, cancellationToken);
-    }
-
-    private static void Validate(StatementRecord statement)
-    {
-        ArgumentNullException.ThrowIfNull(statement);
-        ArgumentNullException.ThrowIfNull(statement.Blob, nameof(statement.Blob));
-        ArgumentNullException.ThrowIfNull(statement.ContentHash, nameof(statement.ContentHash));
-        ArgumentNullException.ThrowIfNull(statement.Terms, nameof(statement.Terms));
-        foreach (var term in statement.Terms)
-        {
-            _ = StoredTerm.From(term);
-        }
-
-        ArgumentNullException.ThrowIfNull(statement.Attachments, nameof(statement.Attachments));
-        foreach (var attachment in statement.Attachments)
-        {
-            ArgumentNullException.ThrowIfNull(attachment, nameof(statement.Attachments));
-            ArgumentNullException.ThrowIfNull(attachment.HashKey, nameof(attachment.HashKey));
-            ArgumentNullException.ThrowIfNull(attachment.Blob, nameof(attachment.Blob));
-            if (attachment.HashKey.Length == 0)
-            {
-                throw new ArgumentException("An attachment's hash key must not be empty.", nameof(statement));
-            }
-        }
     }
 
     public async Task<IReadOnlyList<StoredAttachment>> GetAttachmentsAsync(
@@ -155,16 +131,7 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit);
 
-        var terms = new StoredTermSet();
-        foreach (var term in query.Terms)
-        {
-            terms.Add(StoredTerm.From(term));
-        }
-
-        if (query.ClientId is { } clientId)
-        {
-            terms.Add(StoredTerm.ForClient(clientId));
-        }
+        var terms = StoredTermSet.ForQuery(query);
 
         // Bounds on seq (= stored in microseconds): lo exclusive, hi inclusive. stored is whole microseconds, so
         // flooring the bounds keeps "stored > since" and "stored <= until" exact.
@@ -338,21 +305,10 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
         // Ties go to the kind that is usually the most selective.
         var indices = Enumerable.Range(0, terms.Count)
             .OrderBy(i => counts[i])
-            .ThenBy(i => KindRank(terms[i].Kind))
+            .ThenBy(i => terms[i].SelectivityRank)
             .ToList();
         return indices.ConvertAll(i => terms[i]);
     }
-
-    private static int KindRank(byte kind) => (TermKind)kind switch
-    {
-        TermKind.Registration => 0,
-        TermKind.Agent => 1,
-        TermKind.Activity => 2,
-        TermKind.RelatedAgent => 4,
-        TermKind.RelatedActivity => 5,
-        TermKind.Verb => 6,
-        _ => 3,
-    };
 
     public Task<DateTimeOffset?> ConsistentThroughAsync(Guid tenantId, CancellationToken cancellationToken = default) =>
         Task.FromResult<DateTimeOffset?>(writer.ConsistentThrough());

@@ -375,11 +375,7 @@ internal sealed class StatementWriter : IAsyncDisposable
                 throw new StatementConflictException(statement.Id);
             }
 
-            var terms = new StoredTermSet();
-            foreach (var term in statement.Terms)
-            {
-                terms.Add(StoredTerm.From(term));
-            }
+            var terms = StoredTermSet.From(statement.Terms);
 
             byte[]? refTarget = null;
             if (statement.RefTarget is { } targetId)

@@ -138,7 +138,7 @@ public sealed class SqliteStoreExport : IStoreExport
                 var seq = r.GetInt64(0);
                 return new StatementRow(
                     Guid(r, 1), Guid(r, 2), seq, SqliteValues.FromUnixMicroseconds(seq), r.GetInt64(3), r.GetInt64(4),
-                    (byte[])r[5], (byte[])r[6], Terms((byte[])r[7]), r.IsDBNull(8) ? null : Guid(r, 8),
+                    (byte[])r[5], (byte[])r[6], StoredTermSet.FromBlob((byte[])r[7]).ToIndexTerms(), r.IsDBNull(8) ? null : Guid(r, 8),
                     r.GetInt64(9) != 0, r.GetInt64(10) != 0, r.GetInt64(11) != 0,
                     carried.TryGetValue(seq, out var hashKeys) ? hashKeys : []);
             },
@@ -218,22 +218,4 @@ public sealed class SqliteStoreExport : IStoreExport
         reader.IsDBNull(ordinal) ? DateTimeOffset.UnixEpoch : SqliteValues.FromUnixMicroseconds(reader.GetInt64(ordinal));
 
     private static IReadOnlyList<string> Strings(string json) => JsonSerializer.Deserialize<string[]>(json) ?? [];
-
-    private static List<IndexTerm> Terms(byte[] blob)
-    {
-        var terms = new List<IndexTerm>(blob.Length / StoredTerm.Length);
-        foreach (var term in StoredTermSet.FromBlob(blob).Items)
-        {
-            if (term.Kind == StoredTerm.ClientKind)
-            {
-                continue;
-            }
-
-            var hash = new byte[StoredTerm.HashLength];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(hash, term.Hash);
-            terms.Add(new IndexTerm((TermKind)term.Kind, hash));
-        }
-
-        return terms;
-    }
 }

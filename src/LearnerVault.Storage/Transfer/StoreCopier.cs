@@ -58,42 +58,22 @@ public static class StoreCopier
     {
         ArgumentNullException.ThrowIfNull(store);
         var digest = new ContentDigest();
-        await foreach (var row in store.TenantsAsync(ct))
-        {
-            digest.Add(row);
-        }
-
-        await foreach (var row in store.ClientsAsync(ct))
-        {
-            digest.Add(row);
-        }
-
-        await foreach (var row in store.KeysAsync(ct))
-        {
-            digest.Add(row);
-        }
-
-        await foreach (var row in store.AttachmentsAsync(ct))
-        {
-            digest.Add(row);
-        }
-
-        await foreach (var row in store.StatementsAsync(ct))
-        {
-            digest.Add(row);
-        }
-
-        await foreach (var row in store.DocumentsAsync(ct))
-        {
-            digest.Add(row);
-        }
-
-        await foreach (var row in store.ActivityDefinitionsAsync(ct))
-        {
-            digest.Add(row);
-        }
-
+        await AddAllAsync(store.TenantsAsync(ct), digest.Add);
+        await AddAllAsync(store.ClientsAsync(ct), digest.Add);
+        await AddAllAsync(store.KeysAsync(ct), digest.Add);
+        await AddAllAsync(store.AttachmentsAsync(ct), digest.Add);
+        await AddAllAsync(store.StatementsAsync(ct), digest.Add);
+        await AddAllAsync(store.DocumentsAsync(ct), digest.Add);
+        await AddAllAsync(store.ActivityDefinitionsAsync(ct), digest.Add);
         return digest.Summary();
+    }
+
+    private static async Task AddAllAsync<T>(IAsyncEnumerable<T> rows, Action<T> add)
+    {
+        await foreach (var row in rows)
+        {
+            add(row);
+        }
     }
 
     private static async Task MoveAsync<T>(

@@ -48,6 +48,29 @@ public enum TransferTable
     ActivityDefinitions,
 }
 
+/// <summary>The names of a <see cref="TransferTable"/>.</summary>
+public static class TransferTableNames
+{
+    /// <summary>The table's name in both backends' schemas (<c>activity_definitions</c>, …).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not one of the named values.</exception>
+    public static string TableName(this TransferTable table) => table switch
+    {
+        TransferTable.Tenants => "tenants",
+        TransferTable.Clients => "clients",
+        TransferTable.Keys => "keys",
+        TransferTable.Attachments => "attachments",
+        TransferTable.Statements => "statements",
+        TransferTable.Documents => "documents",
+        TransferTable.ActivityDefinitions => "activity_definitions",
+        _ => throw new ArgumentOutOfRangeException(nameof(table)),
+    };
+
+    /// <summary>The name people read (progress, reports, the CLI's JSON keys): the table name with spaces
+    /// (<c>activity definitions</c>); an unnamed value as its number.</summary>
+    public static string DisplayName(this TransferTable table) =>
+        Enum.IsDefined(table) ? table.TableName().Replace('_', ' ') : table.ToString();
+}
+
 /// <summary>A store read for copying: every row of every table, from one consistent snapshot.</summary>
 public interface IStoreExport : IAsyncDisposable
 {
