@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 # Tests create their own master keys; one inherited from the shell would change what they test.
-unset LV_MASTER_KEY LV_MASTER_KEY_FILE LV_DATA LV_URLS
+unset LV_MASTER_KEY LV_MASTER_KEY_FILE LV_DATA LV_URLS LV_STORE LV_KEY_STORE LV_TEST_BACKEND
 
 SOLUTION=LearnerVault.slnx
 RESULTS="${TEST_RESULTS:-$PWD/TestResults}"
@@ -125,7 +125,6 @@ for name in "${!test_pids[@]}"; do
   fi
 done
 set -e
-pg_cleanup
 
 # Count from the TRX files rather than the runner's own summary, so that a run that executed nothing
 # is visible. Each report has one <Counters total=".." passed=".." failed=".." error=".." .../> element.
@@ -194,17 +193,32 @@ e2e_fail() {
   echo "test.sh: end-to-end: $1" >&2
   failed=$((failed + 1))
 }
-e2e_run() {
+e2e_prepare() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     e2e_fail "node and npm are needed for the JavaScript client tests (Node 20 or later) and were not found"
-    return
+    return 1
   fi
   if ! (cd "$E2E_DIR" && npm ci --no-audit --no-fund); then
     e2e_fail "'npm ci' failed in $E2E_DIR"
-    return
+    return 1
   fi
+}
+e2e_run() { # backend: sqlite, or postgres (the throwaway cluster's maintenance database, migrated here)
+  local backend=$1 label
   e2e_tmp=$(mktemp -d "${TMPDIR:-/tmp}/lvault-e2e.XXXXXX")
   local data="$e2e_tmp/data"
+  if [[ $backend == postgres ]]; then
+    label="PostgreSQL"
+    export LV_STORE="postgres:$LV_TEST_POSTGRES"
+    if ! dotnet "$E2E_CLI" migrate --data "$data" >"$e2e_tmp/init.log" 2>&1; then
+      cat "$e2e_tmp/init.log" >&2
+      e2e_fail "'lvault migrate' failed"
+      return
+    fi
+  else
+    label="SQLite"
+    unset LV_STORE
+  fi
   if ! dotnet "$E2E_CLI" init --data "$data" >"$e2e_tmp/init.log" 2>&1; then
     cat "$e2e_tmp/init.log" >&2
     e2e_fail "'lvault init' failed"
@@ -237,8 +251,8 @@ e2e_run() {
     e2e_fail "the server did not answer ${endpoint}about within 60 s"
     return
   fi
-  echo "server on $endpoint (pid $e2e_server_pid)"
-  local tap="$RESULTS/e2e-js.tap"
+  echo "server on $endpoint (pid $e2e_server_pid, $label)"
+  local tap="$RESULTS/e2e-js.$backend.tap"
   (cd "$E2E_DIR" && LV_E2E_ENDPOINT="$endpoint" LV_E2E_KEY="$key" LV_E2E_SECRET="$secret" \
     timeout --signal=TERM --kill-after=30s 5m node --test --test-reporter=tap) | tee "$tap"
   local node_exit=${PIPESTATUS[0]}
@@ -252,8 +266,8 @@ e2e_run() {
   else
     passed=$((passed + js_pass))
     failed=$((failed + js_fail + ${js_cancelled:-0}))
-    e2e_line="end-to-end (JavaScript xAPI clients): $js_pass passed, $((js_fail + ${js_cancelled:-0})) failed"
-    echo "$e2e_line"
+    e2e_lines+=("end-to-end (JavaScript xAPI clients, $label): $js_pass passed, $((js_fail + ${js_cancelled:-0})) failed")
+    echo "${e2e_lines[-1]}"
     if ((node_exit != 0 && js_fail + ${js_cancelled:-0} == 0)); then
       e2e_fail "node --test exited with $node_exit"
     fi
@@ -266,15 +280,24 @@ e2e_run() {
     tail -n 50 "$e2e_tmp/server.log" >&2
   fi
 }
+e2e_lines=()
 set +e
-e2e_run
+if e2e_prepare; then
+  e2e_run sqlite
+  e2e_cleanup
+  if [[ -z "$pg_failure" ]]; then
+    e2e_run postgres
+    e2e_cleanup
+  fi
+  unset LV_STORE
+fi
 set -e
-e2e_cleanup
+pg_cleanup
 # ------------------------------------------------------------------------------------------------
 
 echo "$sqlite_line"
 echo "$postgres_line"
-echo "${e2e_line:-end-to-end: not run}"
+if ((${#e2e_lines[@]} == 0)); then echo "end-to-end: not run"; else printf '%s\n' "${e2e_lines[@]}"; fi
 # Every run must have reported; a missing report means a module crashed or hung.
 status=0
 if ((reports < expected)); then
