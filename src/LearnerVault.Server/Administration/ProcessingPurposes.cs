@@ -1,35 +1,29 @@
-using System.Text.RegularExpressions;
+using LearnerVault.Privacy.Access;
 
 namespace LearnerVault.Server.Administration;
 
-/// <summary>The purposes a client may declare for the personal data it sends and reads.</summary>
-public static partial class ProcessingPurposes
+/// <summary>
+/// The purposes a client may declare, as the CLI and the admin API accept them. Which purposes exist (and which are
+/// refused: advertising, marketing, profiling) is defined once, by <see cref="Purpose"/>; this class adds list
+/// handling and the default.
+/// </summary>
+public static class ProcessingPurposes
 {
-    public const string Instruction = "instruction";
-    public const string Assessment = "assessment";
-    public const string SchoolAdministration = "school-administration";
-    public const string Research = "research";
-    public const string PolicyStatistics = "policy-statistics";
-    public const string VendorPrefix = "vendor:";
+    public const string Instruction = Purpose.InstructionName;
+    public const string Assessment = Purpose.AssessmentName;
+    public const string SchoolAdministration = Purpose.SchoolAdministrationName;
+    public const string Research = Purpose.ResearchName;
+    public const string PolicyStatistics = Purpose.PolicyStatisticsName;
+    public const string VendorPrefix = Purpose.VendorPrefix;
 
-    public static readonly IReadOnlyList<string> BuiltIn =
-        [Instruction, Assessment, SchoolAdministration, Research, PolicyStatistics];
+    public static readonly IReadOnlyList<string> BuiltIn = Purpose.BuiltInNames;
 
     /// <summary>What a client declares when it declares nothing: the purpose learning data is collected for.</summary>
     public static readonly IReadOnlyList<string> Default = [Instruction];
 
-    // Learner data must never be used to advertise to, market to or profile learners, many of whom are children.
-    // A purpose that says so is refused outright rather than stored and left for the access decision to deny.
-    // Matched against the words of the purpose (split on anything but letters and digits).
-    private static readonly string[] RefusedWordStarts =
-        ["advert", "marketing", "profiling", "targeting", "behavioural", "behavioral", "monetis", "monetiz"];
-
-    private static readonly string[] RefusedWords = ["ad", "ads", "adtech"];
-
     /// <summary>
-    /// Splits comma-separated values, trims, lower-cases, drops duplicates and checks each purpose: a built-in one or
-    /// <c>vendor:&lt;name&gt;</c> (the vendor's own service to the school, named by a lower-case slug).
-    /// Returns <see cref="Default"/> when none is given.
+    /// Splits comma-separated values, trims, lower-cases, drops duplicates and checks each purpose with
+    /// <see cref="Purpose.TryParse"/>. Returns <see cref="Default"/> when none is given.
     /// </summary>
     /// <exception cref="AdministrationException">An unknown or refused purpose.</exception>
     public static IReadOnlyList<string> Normalize(IEnumerable<string> purposes)
@@ -37,50 +31,17 @@ public static partial class ProcessingPurposes
         var result = new List<string>();
         foreach (var raw in XapiScopes.SplitList(purposes))
         {
-            var purpose = raw.ToLowerInvariant();
-            Validate(purpose);
-            if (!result.Contains(purpose, StringComparer.Ordinal))
+            if (!Purpose.TryParse(raw, out var purpose, out var error))
             {
-                result.Add(purpose);
+                throw new AdministrationException(error);
+            }
+
+            if (!result.Contains(purpose.Name, StringComparer.Ordinal))
+            {
+                result.Add(purpose.Name);
             }
         }
 
         return result.Count == 0 ? Default : result;
     }
-
-    private static void Validate(string purpose)
-    {
-        var words = TokenSeparator().Split(purpose);
-        if (words.Any(w => RefusedWords.Contains(w, StringComparer.Ordinal)
-                || RefusedWordStarts.Any(start => w.StartsWith(start, StringComparison.Ordinal))))
-        {
-            throw new AdministrationException(
-                $"purpose '{purpose}' is refused: learner data is never processed for advertising, marketing or profiling");
-        }
-
-        if (BuiltIn.Contains(purpose, StringComparer.Ordinal))
-        {
-            return;
-        }
-
-        if (purpose.StartsWith(VendorPrefix, StringComparison.Ordinal))
-        {
-            if (VendorName().IsMatch(purpose[VendorPrefix.Length..]))
-            {
-                return;
-            }
-
-            throw new AdministrationException(
-                $"purpose '{purpose}' is not valid: a vendor purpose is vendor:<name> with a name of lower-case letters, digits, '.' or '-' (at most 64)");
-        }
-
-        throw new AdministrationException(
-            $"unknown purpose '{purpose}'; valid purposes: {string.Join(", ", BuiltIn)}, vendor:<name>");
-    }
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{0,63}$")]
-    private static partial Regex VendorName();
-
-    [GeneratedRegex("[^a-z0-9]+")]
-    private static partial Regex TokenSeparator();
 }
