@@ -6,11 +6,13 @@ using NpgsqlTypes;
 namespace LearnerVault.Storage.Postgres;
 
 /// <summary>
-/// Statements in PostgreSQL, shared by every server process using the database. A write is one transaction of three
-/// round trips whatever the batch size: (1) take the tenant's transaction-scoped advisory lock and read, under it, the
-/// tenant's newest seq and stored time and every stored statement the batch touches; (2) plan the batch in memory
+/// Statements in PostgreSQL, shared by every server process using the database. Concurrent writes of a tenant are
+/// gathered into one transaction (group commit, <see cref="PostgresStatementWriter"/>): it takes the tenant's
+/// transaction-scoped advisory lock once, then writes each caller's batch in its own savepoint, in two round trips
+/// whatever the batch size: (1) read, under the lock, the tenant's newest seq and stored time and every stored statement
+/// the batch touches (earlier batches of the group included); (2) plan the batch in memory
 /// (<see cref="StatementWritePlan"/>) and send all its rows as array parameters (<c>unnest</c>) in one
-/// <see cref="NpgsqlBatch"/>; (3) commit. Because writers of a tenant hold its lock from before they number their
+/// <see cref="NpgsqlBatch"/>; and commits once. Because writers of a tenant hold its lock from before they number their
 /// statements until they commit, per tenant commit order = seq order = stored order, so paging by seq never skips a
 /// statement that commits later, and since/until (ranges on stored) are ranges on seq.
 /// </summary>
@@ -27,13 +29,18 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
 
     private readonly NpgsqlDataSource data = data;
     private readonly TimeProvider time = time;
+    private readonly PostgresStatementWriter writer = new(data, (connection, transaction, tenantId, batch, lockTenant) =>
+        WriteBatchAsync(connection, transaction, tenantId, batch, lockTenant, time));
+
+    /// <summary>The node's group-commit writer (for tests).</summary>
+    internal PostgresStatementWriter Writer => writer;
 
     // ---- writes --------------------------------------------------------------------------------------------------
 
     /// <inheritdoc />
-    /// <remarks>Cancellation is honoured until the commit is sent; after that the batch is committed and the task
-    /// completes normally.</remarks>
-    public async Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken = default)
+    /// <remarks>The batch joins the tenant's next group commit (<see cref="PostgresStatementWriter"/>). Cancellation is
+    /// honoured until the batch is written; after that the task completes with the group's outcome.</remarks>
+    public Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         foreach (var statement in batch)
@@ -42,37 +49,39 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        if (batch.Count == 0)
-        {
-            return [];
-        }
+        return batch.Count == 0 ? Task.FromResult<IReadOnlyList<WriteOutcome>>([]) : writer.WriteAsync(tenantId, batch, cancellationToken);
+    }
 
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var plan = await ReadUnderLockAsync(connection, transaction, tenantId, batch, cancellationToken);
+    /// <summary>One caller's batch within a group's transaction, in two round trips: (1) [the tenant's lock,] the
+    /// savepoint and the reads; (2) the rows of the plan and the release of the savepoint.</summary>
+    private static async Task<IReadOnlyList<WriteOutcome>> WriteBatchAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<StatementRecord> batch, bool lockTenant, TimeProvider time)
+    {
+        var plan = await ReadUnderLockAsync(connection, transaction, tenantId, batch, lockTenant, CancellationToken.None);
         var outcomes = plan.Apply(batch, time.GetUtcNow());
-        await using (var write = BuildWrite(connection, transaction, tenantId, plan))
-        {
-            if (write.BatchCommands.Count > 0)
-            {
-                await write.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-
-        await transaction.CommitAsync(CancellationToken.None);
+        await using var write = BuildWrite(connection, transaction, tenantId, plan);
+        write.BatchCommands.Add(new NpgsqlBatchCommand(PostgresStatementWriter.Release));
+        await write.ExecuteNonQueryAsync(CancellationToken.None);
         return outcomes;
     }
 
-    /// <summary>Round trip 1: the tenant's lock, its newest statement, and the stored statements the batch touches
-    /// (its ids, their targets, and all that reference a batch id, transitively).</summary>
+    /// <summary>Round trip 1: the tenant's lock (once per group), the batch's savepoint, the tenant's newest statement,
+    /// and the stored statements the batch touches (its ids, their targets, and all that reference a batch id,
+    /// transitively).</summary>
     private static async Task<StatementWritePlan> ReadUnderLockAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken ct)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<StatementRecord> batch, bool lockTenant, CancellationToken ct)
     {
         var ids = batch.Select(s => s.Id).Distinct().ToArray();
         var touched = ids.Concat(batch.Where(s => s.RefTarget is not null).Select(s => s.RefTarget!.Value)).Distinct().ToArray();
 
         await using var read = new NpgsqlBatch(connection, transaction);
-        read.BatchCommands.Add(Command("SELECT pg_advisory_xact_lock($1, $2);", LockNamespace, LockKey(tenantId)));
+        if (lockTenant)
+        {
+            // Before the savepoint, so that rolling a batch back keeps the lock.
+            read.BatchCommands.Add(Command("SELECT pg_advisory_xact_lock($1, $2);", LockNamespace, LockKey(tenantId)));
+        }
+
+        read.BatchCommands.Add(new NpgsqlBatchCommand(PostgresStatementWriter.Savepoint));
         read.BatchCommands.Add(Command("SELECT seq, stored FROM statements WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1;", tenantId));
         read.BatchCommands.Add(Command("""
             WITH RECURSIVE referrers (seq, id) AS (
@@ -88,7 +97,11 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
             """, tenantId, ids, touched));
 
         await using var reader = await read.ExecuteReaderAsync(ct);
-        await reader.NextResultAsync(ct);
+        if (lockTenant)
+        {
+            await reader.NextResultAsync(ct); // past the lock (the savepoint returns no result set)
+        }
+
         long lastSeq = 0;
         DateTimeOffset? lastStored = null;
         if (await reader.ReadAsync(ct))
@@ -537,8 +550,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
         return newest is { } last && last > justBefore ? last : justBefore;
     }
 
-    /// <summary>Nothing to drain: every write completes (commits or rolls back) within its own call.</summary>
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    /// <summary>Refuses new writes and waits for those accepted to commit (or fail).</summary>
+    public ValueTask DisposeAsync() => writer.DisposeAsync();
 
     // ---- helpers -------------------------------------------------------------------------------------------------
 

@@ -249,4 +249,126 @@ public sealed class PostgresStatementStoreTests : IAsyncLifetime
         Assert.Equal(PostgresStatementStore.LockKey(tenant), PostgresStatementStore.LockKey(twin));
         return twin;
     }
+
+    [Fact]
+    public async Task GroupCommit_ConcurrentSingleStatementWriters_OnlyConflictingCallersFail()
+    {
+        var node = Node();
+        var existing = Enumerable.Range(0, 8).Select(_ => Statement()).ToArray();
+        await node.WriteAsync(tenant, existing, Ct);
+        var groupsBefore = node.Writer.GroupsCommitted;
+
+        // Every sixth caller conflicts (a fresh statement, then a stored id with other content): its whole batch must
+        // be rolled back; every sixth from the third on repeats a stored statement (a duplicate, not a conflict).
+        const int Callers = 48;
+        var batches = Enumerable.Range(0, Callers).Select(i => i switch
+        {
+            _ when i % 6 == 0 => new[] { Statement(), Statement(existing[i % 8].Id) },
+            _ when i % 6 == 3 => [existing[i % 8]],
+            _ => [Statement()],
+        }).ToArray();
+        var writes = batches.Select(batch => node.WriteAsync(tenant, batch, Ct)).ToArray();
+
+        var stored = existing.Select(s => s.Id).ToList();
+        for (var i = 0; i < Callers; i++)
+        {
+            if (i % 6 == 0)
+            {
+                var exception = await Assert.ThrowsAsync<StatementConflictException>(() => writes[i]);
+                Assert.Equal(existing[i % 8].Id, exception.StatementId);
+            }
+            else
+            {
+                var expected = i % 6 == 3 ? WriteOutcome.Duplicate : WriteOutcome.Stored;
+                Assert.Equal([expected], await writes[i]);
+                if (expected == WriteOutcome.Stored)
+                {
+                    stored.Add(batches[i][0].Id);
+                }
+            }
+        }
+
+        Assert.InRange(node.Writer.GroupsCommitted - groupsBefore, 1, Callers - 1);
+        var found = await AllPagesAsync(Node(), tenant, new StatementQuery { Ascending = true, Limit = 13 });
+        Assert.Equal(stored.Order(), found.Select(s => s.Id).Order());
+        for (var i = 1; i < found.Count; i++)
+        {
+            Assert.True(found[i].Sequence > found[i - 1].Sequence);
+            Assert.True(found[i].Stored > found[i - 1].Stored);
+        }
+    }
+
+    [Fact]
+    public async Task GroupCommit_EachCallerSeesItsStatementsOnceItsTaskCompletes()
+    {
+        PostgresStatementStore[] nodes = [Node(), Node()];
+        var other = Node();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 24), new ParallelOptions { MaxDegreeOfParallelism = 24, CancellationToken = Ct }, async (writer, ct) =>
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                var batch = Enumerable.Range(0, 1 + ((writer + i) % 3)).Select(_ => Statement()).ToArray();
+                await nodes[writer % 2].WriteAsync(tenant, batch, ct);
+                foreach (var statement in batch)
+                {
+                    Assert.NotNull(await nodes[writer % 2].GetAsync(tenant, statement.Id, ct));
+                    Assert.NotNull(await other.GetAsync(tenant, statement.Id, ct));
+                }
+            }
+        });
+    }
+
+    [Fact]
+    public async Task GroupCommit_CallerCancelledWhileQueued_IsDropped_DisposeDrainsTheRest()
+    {
+        var node = Node();
+        await using var blocker = await sources[0].OpenConnectionAsync(Ct);
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock($1, $2);", blocker))
+        {
+            take.Parameters.AddWithValue(PostgresStatementStore.LockNamespace);
+            take.Parameters.AddWithValue(PostgresStatementStore.LockKey(tenant));
+            await take.ExecuteNonQueryAsync(Ct);
+        }
+
+        // The first group waits for the tenant's lock; the writes after it queue behind.
+        var first = Statement();
+        var firstWrite = node.WriteAsync(tenant, [first], Ct);
+        await WaitForLockWaiterAsync(blocker);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var dropped = Statement();
+        var droppedWrite = node.WriteAsync(tenant, [dropped], cancel.Token);
+        var queued = Statement();
+        var queuedWrite = node.WriteAsync(tenant, [queued], Ct);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => droppedWrite);
+
+        var disposing = node.DisposeAsync().AsTask();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => node.WriteAsync(tenant, [Statement()], Ct));
+        Assert.False(disposing.IsCompleted);
+        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock_all();", blocker))
+        {
+            await release.ExecuteNonQueryAsync(Ct);
+        }
+
+        await disposing;
+        Assert.True(firstWrite.IsCompletedSuccessfully);
+        Assert.True(queuedWrite.IsCompletedSuccessfully);
+        var reader = Node();
+        Assert.NotNull(await reader.GetAsync(tenant, first.Id, Ct));
+        Assert.NotNull(await reader.GetAsync(tenant, queued.Id, Ct));
+        Assert.Null(await reader.GetAsync(tenant, dropped.Id, Ct));
+    }
+
+    private async Task WaitForLockWaiterAsync(NpgsqlConnection connection)
+    {
+        await using var waiting = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::int4::oid AND objid = $2::int4::oid;",
+            connection);
+        waiting.Parameters.AddWithValue(PostgresStatementStore.LockNamespace);
+        waiting.Parameters.AddWithValue(PostgresStatementStore.LockKey(tenant));
+        while ((long)(await waiting.ExecuteScalarAsync(Ct))! == 0)
+        {
+            await Task.Delay(10, Ct);
+        }
+    }
 }
