@@ -3,6 +3,7 @@ using LearnerVault.Privacy.Audit;
 using LearnerVault.Server.Audit;
 using LearnerVault.Server.Options;
 using LearnerVault.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -121,5 +122,25 @@ public sealed class AccessLogServiceTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromMinutes(3), options.AuditCheckpointInterval);
         Assert.Equal(1000, new ServerOptions().AuditCheckpointEntries);
         Assert.Equal(TimeSpan.FromMinutes(10), new ServerOptions().AuditCheckpointInterval);
+    }
+}
+
+/// <summary>The access log as the server composes it (on the store LV_TEST_BACKEND names).</summary>
+public sealed class AccessLogCompositionTests
+{
+    [Fact]
+    public async Task Server_ResolvesTheAccessLog_AppendsAndVerifiesOnItsStore()
+    {
+        await using var server = await LearnerVaultAppFactory.StartAsync(options => options.AuditCheckpointEntries = 2);
+        var log = server.Services.GetRequiredService<AccessLog>();
+        var ct = TestContext.Current.CancellationToken;
+
+        await log.AppendAsync(server.TenantId,
+            [new AccessLogEntry(DateTimeOffset.UtcNow, "person:1", null, "statements.read", "instruction", null, 3, AccessDecision.Allow, "public-task"),
+             new AccessLogEntry(DateTimeOffset.UtcNow, "client:k", "k", "statements.write", "instruction", [1, 2], 1, AccessDecision.Deny, "scope")], ct);
+
+        var verification = await log.VerifyAsync(server.TenantId, ct);
+        Assert.True(verification.IsClean, verification.Fault?.Description);
+        Assert.Equal((2, 1), (verification.Entries, verification.Checkpoints));
     }
 }
