@@ -39,7 +39,7 @@ public abstract class AuditVerifyCommandTests : IDisposable
         [(byte)i, 1, 2, 3], 100 + i, i % 7 == 0 ? AccessDecision.Deny : AccessDecision.Allow, i % 7 == 0 ? "purpose-not-lawful" : "public-task");
 
     /// <summary>An initialised installation whose default tenant has 50 entries and checkpoints at 10, 20, …, 50.</summary>
-    private async Task<(string[] Args, Guid Tenant)> InstallationAsync()
+    protected async Task<(string[] Args, Guid Tenant)> InstallationAsync()
     {
         var data = Folder.Sub("data");
         var storeArgs = await SetUpStoreAsync(data);
@@ -250,6 +250,25 @@ public sealed class SqliteAuditVerifyCommandTests : AuditVerifyCommandTests
         Assert.True(run.ExitCode == 0, run.ToString());
         this.data = data;
         return [];
+    }
+
+    [Fact]
+    [Trait("Backend", "postgres")]
+    public async Task StoreCopy_ToPostgres_CarriesTheLogWhichVerifiesClean()
+    {
+        var (args, tenant) = await InstallationAsync();
+        var target = await PostgresTestServer.CreateDatabaseAsync("auditcopy");
+        Assert.Equal(0, (await CliRunner.RunAsync("migrate", "--store", "postgres:" + target)).ExitCode);
+
+        var copy = await CliRunner.RunAsync("store", "copy", "--from", data!, "--to", target, "--json");
+
+        Assert.True(copy.ExitCode == 0, copy.ToString());
+        var rows = Json.Parse(copy.Stdout)["rows"]!;
+        Assert.Equal(50, rows["access log"]!.GetValue<long>());
+        Assert.Equal(5, rows["access log checkpoints"]!.GetValue<long>());
+        var run = await CliRunner.RunAsync([.. args, "--store", "postgres:" + target]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal($"audit log of tenant {tenant:D}: 50 entries, 5 checkpoints: clean\n", run.Stdout);
     }
 
     protected override DbConnection OpenDatabase()
