@@ -20,6 +20,7 @@ public static class Lvault
             ClientsCommand.Create(settings),
             MigrateCommand.Create(settings),
             StoreCommand.Create(settings),
+            AuditCommand.Create(settings),
         };
         // Help says "lvault" however it is started: the apphost, 'dotnet lvault.dll', 'dotnet run' or a test host.
         root.HelpName = "lvault";

@@ -28,6 +28,10 @@ public interface IKeyStore
     /// </summary>
     IReadOnlyList<DataKey> GetOrCreateLearnerKeys(Guid tenantId, IReadOnlyList<byte[]> learnerPseudonyms);
 
+    /// <summary>The tenant's ECDSA P-256 private key (PKCS#8) that signs its access-log checkpoints, created with the
+    /// tenant's other keys (or on first use, for a tenant created before the access log existed).</summary>
+    byte[] GetAuditSigningKey(Guid tenantId);
+
     /// <summary>A data key by id, or null when it was destroyed (erasure) or never existed.</summary>
     DataKey? GetDataKey(Guid tenantId, long keyId);
 }

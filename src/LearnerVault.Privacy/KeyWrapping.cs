@@ -15,6 +15,9 @@ public enum KeyPurpose : byte
     TenantData = 2,
     /// <summary>One learner's data key.</summary>
     LearnerData = 3,
+    // 4 is a key-encryption key being retired inside a rotation (the key stores' own use).
+    /// <summary>The tenant's ECDSA P-256 key that signs access-log checkpoints (PKCS#8).</summary>
+    AuditSigning = 5,
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using LearnerVault.Server.Activities;
 using LearnerVault.Server.Administration;
+using LearnerVault.Server.Audit;
 using LearnerVault.Server.Auth;
 using LearnerVault.Server.Documents;
 using LearnerVault.Server.Endpoints;
@@ -63,6 +64,9 @@ public static class LearnerVaultServer
         services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().ActivityDefinitions);
         services.AddSingleton<DocumentService>();
         services.AddSingleton<ActivityDefinitionService>();
+        // The access log the access gate writes to (every allow and deny), with its signed checkpoints.
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().AccessLog);
+        services.AddSingleton<AccessLog>();
         return services;
     }
 

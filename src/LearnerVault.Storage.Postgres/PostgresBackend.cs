@@ -50,6 +50,7 @@ public sealed class PostgresBackend : IStorageBackend
         Clients = clients;
         Documents = documents;
         ActivityDefinitions = definitions;
+        AccessLog = new PostgresAccessLogStore(data);
     }
 
     public string Kind => "postgres";
@@ -63,6 +64,8 @@ public sealed class PostgresBackend : IStorageBackend
     public IDocumentStore Documents { get; }
 
     public IActivityDefinitionStore ActivityDefinitions { get; }
+
+    public IAccessLogStore AccessLog { get; }
 
     public IKeyStore Keys => keys;
 

@@ -432,13 +432,13 @@ internal sealed class PostgresKeyStore : KeyStoreBase, IKeyAdministration, IDisp
         }
     }
 
-    /// <summary>Inserts whichever of the tenant's KEK, pseudonym key and tenant data key are missing, in one statement.</summary>
+    /// <summary>Inserts whichever of the tenant's KEK, pseudonym key, tenant data key and audit signing key are missing, in one statement.</summary>
     private void CreateTenantKeys(NpgsqlConnection connection, Guid tenantId, List<StoredKey> rows)
     {
         using var transaction = connection.BeginTransaction();
         // Shared lock on the master-key check: a master-key rotation cannot commit between the KEK's wrapping and its insert.
         var masterKey = LockMasterKey(connection, transaction, forUpdate: false);
-        var ids = NextIds(connection, transaction, 3);
+        var ids = NextIds(connection, transaction, 4);
         var inserts = new List<(long, KeyPurpose, long?, byte[])>();
         long kekId;
         byte[] kek;
@@ -454,11 +454,11 @@ internal sealed class PostgresKeyStore : KeyStoreBase, IKeyAdministration, IDisp
             inserts.Add((kekId, KeyPurpose.KeyEncryption, null, KeyWrapping.Wrap(masterKey.Bytes, kek, tenantId, kekId, KeyPurpose.KeyEncryption)));
         }
 
-        foreach (var (purpose, id) in new[] { (KeyPurpose.Pseudonym, ids[1]), (KeyPurpose.TenantData, ids[2]) })
+        foreach (var (purpose, id) in new[] { (KeyPurpose.Pseudonym, ids[1]), (KeyPurpose.TenantData, ids[2]), (KeyPurpose.AuditSigning, ids[3]) })
         {
             if (KeyRing.Find(rows, purpose) is null)
             {
-                var key = KeyWrapping.NewKey();
+                var key = KeyRing.NewTenantKey(purpose);
                 inserts.Add((id, purpose, kekId, KeyWrapping.Wrap(kek, key, tenantId, id, purpose)));
                 CryptographicOperations.ZeroMemory(key);
             }
@@ -469,14 +469,14 @@ internal sealed class PostgresKeyStore : KeyStoreBase, IKeyAdministration, IDisp
         transaction.Commit();
     }
 
-    /// <summary>Inserts tenant keys (KEK, pseudonym, tenant data), skipping any the tenant already has.</summary>
+    /// <summary>Inserts tenant keys (KEK, pseudonym, tenant data, audit signing), skipping any the tenant already has.</summary>
     private void InsertTenantKeys(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, List<(long Id, KeyPurpose Purpose, long? WrappingKeyId, byte[] Wrapped)> keys)
     {
-        using var command = new NpgsqlCommand("""
+        using var command = new NpgsqlCommand($"""
             INSERT INTO keys (tenant_id, id, purpose, learner, wrapping_key_id, wrapped, created)
             SELECT @tenant, k.id, k.purpose, NULL, k.wrapping_key_id, k.wrapped, @created
             FROM unnest(@ids, @purposes, @wrappingKeyIds, @wrapped) AS k (id, purpose, wrapping_key_id, wrapped)
-            ON CONFLICT (tenant_id, purpose) WHERE purpose IN (0, 1, 2) DO NOTHING;
+            ON CONFLICT (tenant_id, purpose) WHERE purpose IN ({KeyRing.TenantPurposes}) DO NOTHING;
             """, connection, transaction);
         command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("created", time.GetUtcNow());
@@ -528,11 +528,11 @@ internal sealed class PostgresKeyStore : KeyStoreBase, IKeyAdministration, IDisp
         return ReadKeys(command);
     }
 
-    /// <summary>The tenant's KEK, pseudonym key and tenant data key rows; with <paramref name="includeLearners"/>, its learner keys too.</summary>
+    /// <summary>The tenant's KEK, pseudonym key, tenant data key and audit signing key rows; with <paramref name="includeLearners"/>, its learner keys too.</summary>
     private static List<StoredKey> TenantRows(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, bool includeLearners)
     {
         using var command = new NpgsqlCommand(
-            $"SELECT {Columns} FROM keys WHERE tenant_id = @tenant AND (purpose IN (0, 1, 2) OR (@includeLearners AND purpose = 3));",
+            $"SELECT {Columns} FROM keys WHERE tenant_id = @tenant AND (purpose IN ({KeyRing.TenantPurposes}) OR (@includeLearners AND purpose = 3));",
             connection, transaction);
         command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("includeLearners", includeLearners);

@@ -90,6 +90,7 @@ public sealed partial class SqliteBackend : IStorageBackend
             var clients = new SqliteClientStore(adminConnection, readers, timeProvider);
             var backend = new SqliteBackend(dataDirectory, statements, clients, keys, readers);
             backend.OpenDocuments(dataPath, readers, timeProvider);
+            backend.OpenAccessLog(dataPath, readers, timeProvider);
             return backend;
         }
         catch
@@ -117,6 +118,7 @@ public sealed partial class SqliteBackend : IStorageBackend
         finally
         {
             CloseDocuments();
+            CloseAccessLog();
             clients.Dispose();
             readers.Dispose();
             keys.Dispose();

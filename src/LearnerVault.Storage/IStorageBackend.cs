@@ -25,6 +25,9 @@ public interface IStorageBackend : IAsyncDisposable
     /// <summary>Canonical activity definitions (the Activities resource).</summary>
     IActivityDefinitionStore ActivityDefinitions { get; }
 
+    /// <summary>The hash-chained access log and its signed checkpoints.</summary>
+    IAccessLogStore AccessLog { get; }
+
     IKeyStore Keys { get; }
 
     /// <summary>Erasure and rotation of keys (the same key store as <see cref="Keys"/>).</summary>

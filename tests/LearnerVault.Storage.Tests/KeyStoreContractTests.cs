@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using LearnerVault.Privacy;
+using LearnerVault.Privacy.Audit;
 
 namespace LearnerVault.Storage.Tests;
 
@@ -18,6 +19,8 @@ public sealed class KeyStoreUnderTest(IKeyStore keys, IKeyAdministration adminis
         keys.GetOrCreateLearnerKeys(tenantId, learnerPseudonyms);
 
     public DataKey? GetDataKey(Guid tenantId, long keyId) => keys.GetDataKey(tenantId, keyId);
+
+    public byte[] GetAuditSigningKey(Guid tenantId) => keys.GetAuditSigningKey(tenantId);
 
     public bool DestroyLearnerKey(Guid tenantId, ReadOnlySpan<byte> learnerPseudonym) => administration.DestroyLearnerKey(tenantId, learnerPseudonym);
 
@@ -275,5 +278,55 @@ public abstract class KeyStoreContractTests : IAsyncLifetime
         using var store = Open();
 
         Assert.Throws<ArgumentException>(() => store.GetOrCreateLearnerKey(Tenant, []));
+    }
+
+    [Fact]
+    public void GetAuditSigningKey_AfterReopen_IsTheSameP256KeyAndOnlyWrappedInStorage()
+    {
+        byte[] pkcs8;
+        using (var store = Open())
+        {
+            pkcs8 = store.GetAuditSigningKey(Tenant);
+            Assert.Equal(pkcs8, store.GetAuditSigningKey(Tenant));
+        }
+
+        using var reopened = Open();
+        Assert.Equal(pkcs8, reopened.GetAuditSigningKey(Tenant));
+        using var key = AccessLogSigning.ImportSigningKey(pkcs8);
+        Assert.Equal(256, key.KeySize);
+        Assert.NotEqual(pkcs8, reopened.GetAuditSigningKey(Guid.NewGuid()));
+        Assert.False(Contains(StoredBytes(), pkcs8));
+        Assert.False(Contains(StoredBytes(), key.ExportECPrivateKey()));
+    }
+
+    [Fact]
+    public void GetAuditSigningKey_ConcurrentFirstUse_AllGetOneKey()
+    {
+        using var storeA = Open();
+        using var storeB = Open();
+        var results = new byte[8][];
+
+        Parallel.For(0, results.Length, i => results[i] = (i % 2 == 0 ? storeA : storeB).GetAuditSigningKey(Tenant));
+
+        Assert.All(results, r => Assert.Equal(results[0], r));
+    }
+
+    [Fact]
+    public async Task RotateKeys_AuditSigningKeyUnchangedAfterReopen()
+    {
+        await UseOwnStorageAsync();
+        var newMaster = MasterKey.FromBytes(KeyWrapping.NewKey());
+        byte[] pkcs8;
+        using (var store = Open())
+        {
+            pkcs8 = store.GetAuditSigningKey(Tenant);
+            store.RotateTenantKey(Tenant);
+            Assert.Equal(pkcs8, store.GetAuditSigningKey(Tenant));
+            store.RotateMasterKey(newMaster);
+            Assert.Equal(pkcs8, store.GetAuditSigningKey(Tenant));
+        }
+
+        using var reopened = Open(newMaster);
+        Assert.Equal(pkcs8, reopened.GetAuditSigningKey(Tenant));
     }
 }

@@ -44,3 +44,15 @@ public sealed class PostgresClientStoreContractTests : ClientStoreContractTests
             backend.DisposeAsync);
     }
 }
+
+/// <summary>The access log contract against PostgreSQL; each node is a backend with its own connection pool.</summary>
+[Trait("Backend", "postgres")]
+public sealed class PostgresAccessLogStoreContractTests : AccessLogStoreContractTests
+{
+    protected override async ValueTask<AccessLogNode> OpenNodeAsync()
+    {
+        var options = await PostgresTestServer.SharedDatabaseAsync();
+        var backend = PostgresBackend.Open(options, PostgresTestServer.MasterKey, TimeProvider.System);
+        return new AccessLogNode(backend.AccessLog, backend.DisposeAsync);
+    }
+}

@@ -34,6 +34,13 @@ public sealed class ServerOptions
     /// </summary>
     public IReadOnlyList<XapiVersion> XapiVersions { get; set; } = [XapiVersion.V2_0_0, XapiVersion.V1_0_3];
 
+    /// <summary>A signed checkpoint of a tenant's access log every this many entries. Env: LV_AUDIT_CHECKPOINT_ENTRIES.</summary>
+    public int AuditCheckpointEntries { get; set; } = 1000;
+
+    /// <summary>A signed checkpoint of a tenant's access log when this long has passed since its last one (checked when
+    /// an entry is appended). Env: LV_AUDIT_CHECKPOINT_MINUTES.</summary>
+    public TimeSpan AuditCheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The time provider; tests inject a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -61,6 +68,8 @@ public sealed class ServerOptions
         MaxRequestBodyBytes = Number(env, "LV_MAX_BODY_BYTES", MaxRequestBodyBytes);
         MaxBatchSize = (int)Number(env, "LV_MAX_BATCH", MaxBatchSize);
         MaxPageSize = (int)Number(env, "LV_MAX_PAGE", MaxPageSize);
+        AuditCheckpointEntries = (int)Math.Min(Number(env, "LV_AUDIT_CHECKPOINT_ENTRIES", AuditCheckpointEntries), int.MaxValue);
+        AuditCheckpointInterval = TimeSpan.FromMinutes(Math.Min(Number(env, "LV_AUDIT_CHECKPOINT_MINUTES", (long)AuditCheckpointInterval.TotalMinutes), 1_000_000));
         if (env("LV_XAPI_VERSIONS") is { Length: > 0 } versions)
         {
             XapiVersions = ParseVersions(versions);
@@ -90,6 +99,16 @@ public sealed class ServerOptions
         if (MaxPageSize is < 1 or > 10_000)
         {
             errors.Add("MaxPageSize (LV_MAX_PAGE) must be between 1 and 10000.");
+        }
+
+        if (AuditCheckpointEntries is < 1 or > 1_000_000)
+        {
+            errors.Add("AuditCheckpointEntries (LV_AUDIT_CHECKPOINT_ENTRIES) must be between 1 and 1000000.");
+        }
+
+        if (AuditCheckpointInterval < TimeSpan.FromMinutes(1) || AuditCheckpointInterval > TimeSpan.FromDays(1))
+        {
+            errors.Add("AuditCheckpointInterval (LV_AUDIT_CHECKPOINT_MINUTES) must be between 1 minute and 1440 minutes.");
         }
 
         if (XapiVersions.Count == 0)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using LearnerVault.Privacy.Audit;
 using LearnerVault.Storage.Transfer;
 using Npgsql;
 using NpgsqlTypes;
@@ -220,6 +221,34 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
             await w.WriteAsync(Utc(r.Updated), NpgsqlDbType.TimestampTz, ct);
         }, ct);
 
+    public Task WriteAccessLogAsync(IReadOnlyList<AccessLogRow> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY access_log (tenant_id, position, time, principal, client, action, purpose, learner, records, decision, reason, hash) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            var entry = r.Record.Entry;
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Record.Position, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(Utc(entry.Time), NpgsqlDbType.TimestampTz, ct);
+            await w.WriteAsync(entry.Principal, NpgsqlDbType.Text, ct);
+            await WriteNullableAsync(w, entry.Client, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(entry.Action, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(entry.Purpose, NpgsqlDbType.Text, ct);
+            await WriteNullableAsync(w, entry.LearnerPseudonym, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(entry.Records, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync((short)entry.Decision, NpgsqlDbType.Smallint, ct);
+            await w.WriteAsync(entry.Reason, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Record.Hash, NpgsqlDbType.Bytea, ct);
+        }, ct);
+
+    public Task WriteAccessLogCheckpointsAsync(IReadOnlyList<AccessLogCheckpointRow> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY access_log_checkpoints (tenant_id, position, head, time, signature) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Checkpoint.Position, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(r.Checkpoint.HeadHash, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(Utc(r.Checkpoint.Time), NpgsqlDbType.TimestampTz, ct);
+            await w.WriteAsync(r.Checkpoint.Signature, NpgsqlDbType.Bytea, ct);
+        }, ct);
+
     /// <summary>New keys and clients get ids past the copied ones; the planner gets statistics for the new rows.</summary>
     public async Task FinishAsync(CancellationToken ct)
     {
@@ -377,6 +406,29 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------
+
+    public async IAsyncEnumerable<AccessLogRow> AccessLogAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in ReadAsync(false,
+            "SELECT tenant_id, position, time, principal, client, action, purpose, learner, records, decision, reason, hash FROM access_log;",
+            r => new AccessLogRow(r.GetGuid(0), new AccessLogRecord(
+                r.GetInt64(1),
+                new AccessLogEntry(Time(r, 2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetString(5), r.GetString(6),
+                    r.IsDBNull(7) ? null : (byte[])r[7], r.GetInt64(8), (AccessDecision)r.GetInt16(9), r.GetString(10)),
+                (byte[])r[11])), ct))
+        {
+            yield return row;
+        }
+    }
+
+    public async IAsyncEnumerable<AccessLogCheckpointRow> AccessLogCheckpointsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in ReadAsync(false, "SELECT tenant_id, position, head, time, signature FROM access_log_checkpoints;",
+            r => new AccessLogCheckpointRow(r.GetGuid(0), new AccessLogCheckpoint(r.GetInt64(1), (byte[])r[2], Time(r, 3), (byte[])r[4])), ct))
+        {
+            yield return row;
+        }
+    }
 
     private static async Task CopyAsync<T>(NpgsqlDataSource source, string copy, IReadOnlyList<T> rows, Func<NpgsqlBinaryImporter, T, Task> write, CancellationToken ct)
     {

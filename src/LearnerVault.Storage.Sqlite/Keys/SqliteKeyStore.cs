@@ -384,13 +384,14 @@ public sealed class SqliteKeyStore : KeyStoreBase, IKeyAdministration, IDisposab
                 return (row.Id, KeyWrapping.Unwrap(kek, row.Wrapped, tenantId, row.Id, purpose));
             }
 
-            var key = KeyWrapping.NewKey();
+            var key = KeyRing.NewTenantKey(purpose);
             return (InsertWrapped(transaction, tenantId, purpose, null, kekId, kek, key), key);
         }
 
         var pseudonym = Singleton(KeyPurpose.Pseudonym);
         var data = Singleton(KeyPurpose.TenantData);
-        return new TenantKeys(kekId, kek, pseudonym.Key, new DataKey(data.Id, data.Key));
+        var audit = Singleton(KeyPurpose.AuditSigning);
+        return new TenantKeys(kekId, kek, pseudonym.Key, new DataKey(data.Id, data.Key), audit.Key);
     }
 
     /// <summary>Inserts a key; its wrapping binds the id that the insert assigns, so the row is written in two steps
@@ -434,11 +435,11 @@ public sealed class SqliteKeyStore : KeyStoreBase, IKeyAdministration, IDisposab
 
     private List<StoredKey> TenantRows(SqliteTransaction transaction, Guid tenantId) => TenantRows(writeConnection, transaction, tenantId);
 
-    /// <summary>The tenant's KEK, pseudonym key and tenant data key rows; with <paramref name="includeLearners"/>, its learner keys too.</summary>
+    /// <summary>The tenant's KEK, pseudonym key, tenant data key and audit signing key rows; with <paramref name="includeLearners"/>, its learner keys too.</summary>
     private static List<StoredKey> TenantRows(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId, bool includeLearners = false) =>
-        connection.Query<StoredKey>("""
+        connection.Query<StoredKey>($"""
             SELECT id AS Id, purpose AS Purpose, learner AS Learner, wrapping_key_id AS WrappingKeyId, wrapped AS Wrapped
-            FROM keys WHERE tenant_id = @tenantId AND (purpose IN (0, 1, 2) OR (@includeLearners AND purpose = 3));
+            FROM keys WHERE tenant_id = @tenantId AND (purpose IN ({KeyRing.TenantPurposes}) OR (@includeLearners AND purpose = 3));
             """, new { tenantId = SqliteValues.GuidBytes(tenantId), includeLearners }, transaction).ToList();
 
     /// <summary>Folds the WAL into the file and truncates it, so destroyed or superseded wrapped keys are overwritten

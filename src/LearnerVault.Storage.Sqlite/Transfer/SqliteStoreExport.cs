@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using LearnerVault.Privacy.Audit;
 using LearnerVault.Storage.Transfer;
 using Microsoft.Data.Sqlite;
 
@@ -74,6 +75,8 @@ public sealed class SqliteStoreExport : IStoreExport
             TransferTable.Statements => (data, dataSnapshot, "SELECT count(*) FROM statements;"),
             TransferTable.Documents => (data, dataSnapshot, "SELECT count(*) FROM documents;"),
             TransferTable.ActivityDefinitions => (data, dataSnapshot, "SELECT count(*) FROM activity_definitions;"),
+            TransferTable.AccessLog => (data, dataSnapshot, "SELECT count(*) FROM access_log;"),
+            TransferTable.AccessLogCheckpoints => (data, dataSnapshot, "SELECT count(*) FROM access_log_checkpoints;"),
             _ => throw new ArgumentOutOfRangeException(nameof(table)),
         };
         return Task.FromResult((long)Scalar(connection, transaction, sql)!);
@@ -165,6 +168,26 @@ public sealed class SqliteStoreExport : IStoreExport
         FROM activity_definitions a JOIN tenants t ON t.no = a.tenant_no;
         """,
         r => new ActivityDefinitionRow(Guid(r, 0), (byte[])r[1], r.GetInt64(2), (byte[])r[3], r.GetInt64(4), Time(r, 5)),
+        ct);
+
+    public IAsyncEnumerable<AccessLogRow> AccessLogAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT t.id, l.position, l.time, l.principal, l.client, l.action, l.purpose, l.learner, l.records, l.decision, l.reason, l.hash
+        FROM access_log l JOIN tenants t ON t.no = l.tenant_no ORDER BY l.tenant_no, l.position;
+        """,
+        r => new AccessLogRow(Guid(r, 0), new AccessLogRecord(
+            r.GetInt64(1),
+            new AccessLogEntry(Time(r, 2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetString(5), r.GetString(6),
+                r.IsDBNull(7) ? null : (byte[])r[7], r.GetInt64(8), (AccessDecision)r.GetInt64(9), r.GetString(10)),
+            (byte[])r[11])),
+        ct);
+
+    public IAsyncEnumerable<AccessLogCheckpointRow> AccessLogCheckpointsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT t.id, c.position, c.head, c.time, c.signature
+        FROM access_log_checkpoints c JOIN tenants t ON t.no = c.tenant_no ORDER BY c.tenant_no, c.position;
+        """,
+        r => new AccessLogCheckpointRow(Guid(r, 0), new AccessLogCheckpoint(r.GetInt64(1), (byte[])r[2], Time(r, 3), (byte[])r[4])),
         ct);
 
     public ValueTask DisposeAsync()

@@ -23,7 +23,7 @@ internal class StoredKey
 }
 
 /// <summary>A tenant's unwrapped keys, as a key store caches them.</summary>
-internal sealed record TenantKeys(long KekId, byte[] Kek, byte[] PseudonymKey, DataKey TenantDataKey);
+internal sealed record TenantKeys(long KekId, byte[] Kek, byte[] PseudonymKey, DataKey TenantDataKey, byte[] AuditSigningKey);
 
 /// <summary>The backend-neutral unwrapping and re-wrapping of a key store's rows (the crypto is <see cref="KeyWrapping"/>'s).</summary>
 internal static class KeyRing
@@ -32,13 +32,21 @@ internal static class KeyRing
     /// single KEK slot for the new one.</summary>
     public const long RetiringKek = 4;
 
-    /// <summary>The tenant's keys, or null when the KEK, pseudonym key or tenant data key row is missing.</summary>
+    /// <summary>The purposes of the tenant's single keys (one row each per tenant), as the key stores' SQL lists them.</summary>
+    public const string TenantPurposes = "0, 1, 2, 5";
+
+    /// <summary>Creates a new key of a tenant purpose: 32 random bytes, or a P-256 signing key for the access log.</summary>
+    public static byte[] NewTenantKey(KeyPurpose purpose) =>
+        purpose == KeyPurpose.AuditSigning ? Privacy.Audit.AccessLogSigning.NewSigningKey() : KeyWrapping.NewKey();
+
+    /// <summary>The tenant's keys, or null when the KEK, pseudonym key, tenant data key or audit signing key row is missing.</summary>
     public static TenantKeys? TryUnwrapTenant(MasterKey masterKey, Guid tenantId, IReadOnlyList<StoredKey> rows)
     {
         var kekRow = Find(rows, KeyPurpose.KeyEncryption);
         var pseudonymRow = Find(rows, KeyPurpose.Pseudonym);
         var dataRow = Find(rows, KeyPurpose.TenantData);
-        if (kekRow is null || pseudonymRow is null || dataRow is null)
+        var auditRow = Find(rows, KeyPurpose.AuditSigning);
+        if (kekRow is null || pseudonymRow is null || dataRow is null || auditRow is null)
         {
             return null;
         }
@@ -46,7 +54,8 @@ internal static class KeyRing
         var kek = UnwrapKek(masterKey, tenantId, kekRow);
         var pseudonymKey = KeyWrapping.Unwrap(kek, pseudonymRow.Wrapped, tenantId, pseudonymRow.Id, KeyPurpose.Pseudonym);
         var dataKey = KeyWrapping.Unwrap(kek, dataRow.Wrapped, tenantId, dataRow.Id, KeyPurpose.TenantData);
-        return new TenantKeys(kekRow.Id, kek, pseudonymKey, new DataKey(dataRow.Id, dataKey));
+        var auditKey = KeyWrapping.Unwrap(kek, auditRow.Wrapped, tenantId, auditRow.Id, KeyPurpose.AuditSigning);
+        return new TenantKeys(kekRow.Id, kek, pseudonymKey, new DataKey(dataRow.Id, dataKey), auditKey);
     }
 
     public static StoredKey? Find(IReadOnlyList<StoredKey> rows, KeyPurpose purpose)
@@ -79,6 +88,7 @@ internal static class KeyRing
         var updates = new List<(long, byte[])>();
         byte[]? pseudonymKey = null;
         DataKey? tenantDataKey = null;
+        byte[]? auditKey = null;
         foreach (var row in rows)
         {
             if (row.WrappingKeyId != oldKekId)
@@ -97,6 +107,10 @@ internal static class KeyRing
             {
                 tenantDataKey = new DataKey(row.Id, raw);
             }
+            else if (purpose == KeyPurpose.AuditSigning)
+            {
+                auditKey = raw;
+            }
             else
             {
                 CryptographicOperations.ZeroMemory(raw);
@@ -107,7 +121,8 @@ internal static class KeyRing
             newKekId,
             newKek,
             pseudonymKey ?? throw new InvalidOperationException("The tenant has no pseudonym key."),
-            tenantDataKey ?? throw new InvalidOperationException("The tenant has no data key.")));
+            tenantDataKey ?? throw new InvalidOperationException("The tenant has no data key."),
+            auditKey ?? throw new InvalidOperationException("The tenant has no audit signing key.")));
     }
 
     /// <summary>A tenant KEK row's wrapped bytes re-wrapped from <paramref name="oldMaster"/> to <paramref name="newMaster"/>.</summary>

@@ -18,6 +18,9 @@ public abstract class KeyStoreBase : IKeyStore
     /// <remarks>Creates the tenant's keys if needed.</remarks>
     public DataKey GetTenantDataKey(Guid tenantId) => GetTenantKeys(tenantId).TenantDataKey;
 
+    /// <remarks>Creates the tenant's keys if needed. A copy: the caller may clear it.</remarks>
+    public byte[] GetAuditSigningKey(Guid tenantId) => GetTenantKeys(tenantId).AuditSigningKey.ToArray();
+
     public DataKey GetOrCreateLearnerKey(Guid tenantId, ReadOnlySpan<byte> learnerPseudonym)
     {
         if (learnerPseudonym.IsEmpty)

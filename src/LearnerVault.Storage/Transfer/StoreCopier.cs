@@ -49,6 +49,8 @@ public static class StoreCopier
         await MoveAsync(source, TransferTable.Statements, source.StatementsAsync(ct), target.WriteStatementsAsync, digest.Add, progress, batchSize, ct);
         await MoveAsync(source, TransferTable.Documents, source.DocumentsAsync(ct), target.WriteDocumentsAsync, digest.Add, progress, batchSize, ct);
         await MoveAsync(source, TransferTable.ActivityDefinitions, source.ActivityDefinitionsAsync(ct), target.WriteActivityDefinitionsAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.AccessLog, source.AccessLogAsync(ct), target.WriteAccessLogAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.AccessLogCheckpoints, source.AccessLogCheckpointsAsync(ct), target.WriteAccessLogCheckpointsAsync, digest.Add, progress, batchSize, ct);
         await target.FinishAsync(ct);
         return digest.Summary();
     }
@@ -65,6 +67,8 @@ public static class StoreCopier
         await AddAllAsync(store.StatementsAsync(ct), digest.Add);
         await AddAllAsync(store.DocumentsAsync(ct), digest.Add);
         await AddAllAsync(store.ActivityDefinitionsAsync(ct), digest.Add);
+        await AddAllAsync(store.AccessLogAsync(ct), digest.Add);
+        await AddAllAsync(store.AccessLogCheckpointsAsync(ct), digest.Add);
         return digest.Summary();
     }
 
@@ -148,6 +152,14 @@ public sealed class ContentDigest
 
     public void Add(ActivityDefinitionRow row) => Add(TransferTable.ActivityDefinitions, w => w
         .Guid(row.TenantId).Bytes(row.Activity).Int(row.KeyId).Bytes(row.Blob).Int(row.Version).Time(row.Updated));
+
+    public void Add(AccessLogRow row) => Add(TransferTable.AccessLog, w => w
+        .Guid(row.TenantId).Int(row.Record.Position).Time(row.Record.Entry.Time).Text(row.Record.Entry.Principal).Text(row.Record.Entry.Client)
+        .Text(row.Record.Entry.Action).Text(row.Record.Entry.Purpose).Bytes(row.Record.Entry.LearnerPseudonym).Int(row.Record.Entry.Records)
+        .Int((long)row.Record.Entry.Decision).Text(row.Record.Entry.Reason).Bytes(row.Record.Hash));
+
+    public void Add(AccessLogCheckpointRow row) => Add(TransferTable.AccessLogCheckpoints, w => w
+        .Guid(row.TenantId).Int(row.Checkpoint.Position).Bytes(row.Checkpoint.HeadHash).Time(row.Checkpoint.Time).Bytes(row.Checkpoint.Signature));
 
     public StoreSummary Summary()
     {

@@ -1,3 +1,5 @@
+using LearnerVault.Privacy.Audit;
+
 namespace LearnerVault.Storage.Transfer;
 
 /// <summary>
@@ -36,6 +38,13 @@ public sealed record DocumentRow(Guid TenantId, DocumentKey Key, long KeyId, byt
 
 public sealed record ActivityDefinitionRow(Guid TenantId, byte[] Activity, long KeyId, byte[] Blob, long Version, DateTimeOffset Updated);
 
+/// <summary>One access log entry of a tenant, with its position and stored chain hash (copied as they are, so the
+/// target's chain and checkpoints verify as the source's did).</summary>
+public sealed record AccessLogRow(Guid TenantId, AccessLogRecord Record);
+
+/// <summary>One signed checkpoint of a tenant's access log.</summary>
+public sealed record AccessLogCheckpointRow(Guid TenantId, AccessLogCheckpoint Checkpoint);
+
 /// <summary>The kinds of row, in the order a copy moves them (keys before what they encrypt, tenants first).</summary>
 public enum TransferTable
 {
@@ -46,6 +55,8 @@ public enum TransferTable
     Statements,
     Documents,
     ActivityDefinitions,
+    AccessLog,
+    AccessLogCheckpoints,
 }
 
 /// <summary>The names of a <see cref="TransferTable"/>.</summary>
@@ -62,6 +73,8 @@ public static class TransferTableNames
         TransferTable.Statements => "statements",
         TransferTable.Documents => "documents",
         TransferTable.ActivityDefinitions => "activity_definitions",
+        TransferTable.AccessLog => "access_log",
+        TransferTable.AccessLogCheckpoints => "access_log_checkpoints",
         _ => throw new ArgumentOutOfRangeException(nameof(table)),
     };
 
@@ -93,6 +106,10 @@ public interface IStoreExport : IAsyncDisposable
     IAsyncEnumerable<DocumentRow> DocumentsAsync(CancellationToken ct);
 
     IAsyncEnumerable<ActivityDefinitionRow> ActivityDefinitionsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<AccessLogRow> AccessLogAsync(CancellationToken ct);
+
+    IAsyncEnumerable<AccessLogCheckpointRow> AccessLogCheckpointsAsync(CancellationToken ct);
 }
 
 /// <summary>An empty store being filled by a copy. Each call writes one batch durably.</summary>
@@ -117,6 +134,10 @@ public interface IStoreImport : IAsyncDisposable
     Task WriteDocumentsAsync(IReadOnlyList<DocumentRow> rows, CancellationToken ct);
 
     Task WriteActivityDefinitionsAsync(IReadOnlyList<ActivityDefinitionRow> rows, CancellationToken ct);
+
+    Task WriteAccessLogAsync(IReadOnlyList<AccessLogRow> rows, CancellationToken ct);
+
+    Task WriteAccessLogCheckpointsAsync(IReadOnlyList<AccessLogCheckpointRow> rows, CancellationToken ct);
 
     /// <summary>After the last batch: bring counters (key ids, client ids, sequences) past the copied values.</summary>
     Task FinishAsync(CancellationToken ct);

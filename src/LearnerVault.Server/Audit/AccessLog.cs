@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using LearnerVault.Privacy;
+using LearnerVault.Privacy.Audit;
+using LearnerVault.Server.Options;
+using LearnerVault.Storage;
+
+namespace LearnerVault.Server.Audit;
+
+/// <summary>
+/// The access log as the access gate uses it: appends entries (the store chains them) and, every
+/// <see cref="ServerOptions.AuditCheckpointEntries"/> entries or <see cref="ServerOptions.AuditCheckpointInterval"/>
+/// (checked when an entry is appended), signs a checkpoint of the chain head with the tenant's audit signing key; and
+/// verifies a tenant's whole log. Never logs an entry's content.
+/// </summary>
+/// <remarks>Checkpoint bookkeeping is per process: several nodes appending to one tenant each checkpoint on their own
+/// count, which only adds checkpoints.</remarks>
+public sealed partial class AccessLog(IAccessLogStore store, IKeyStore keys, ServerOptions options, ILogger<AccessLog> logger)
+{
+    /// <summary>Entries read per page while verifying.</summary>
+    private const int Page = 10_000;
+
+    private readonly ConcurrentDictionary<Guid, TenantState> tenants = new();
+
+    public Task<AccessLogHead> AppendAsync(Guid tenantId, AccessLogEntry entry, CancellationToken cancellationToken = default) =>
+        AppendAsync(tenantId, [entry], cancellationToken);
+
+    /// <summary>Appends the entries (one transaction), then writes a signed checkpoint if one is due.</summary>
+    public async Task<AccessLogHead> AppendAsync(Guid tenantId, IReadOnlyList<AccessLogEntry> entries, CancellationToken cancellationToken = default)
+    {
+        var head = await store.AppendAsync(tenantId, entries, cancellationToken);
+        var state = await StateAsync(tenantId, cancellationToken);
+        if (state.IsDue(head.Position, options.TimeProvider.GetUtcNow(), options.AuditCheckpointEntries, options.AuditCheckpointInterval))
+        {
+            try
+            {
+                await CheckpointAsync(tenantId, head, state, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The entries are durable; the next append tries the checkpoint again.
+                LogCheckpointFailed(logger, tenantId, head.Position, ex.GetType().Name);
+            }
+        }
+
+        return head;
+    }
+
+    /// <summary>Signs and stores a checkpoint of the tenant's current head now (unless it has one there already);
+    /// returns it, or null when the log is empty.</summary>
+    public async Task<AccessLogCheckpoint?> CheckpointAsync(Guid tenantId, CancellationToken cancellationToken = default)
+    {
+        var head = await store.GetHeadAsync(tenantId, cancellationToken);
+        return head.Position == 0 ? null : await CheckpointAsync(tenantId, head, await StateAsync(tenantId, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Checks the tenant's whole log and its checkpoints.</summary>
+    public Task<AccessLogVerification> VerifyAsync(Guid tenantId, CancellationToken cancellationToken = default) =>
+        VerifyAsync(store, keys, tenantId, cancellationToken);
+
+    /// <summary>Reads the tenant's entries and checkpoints and its signing key, and runs <see cref="AccessLogVerifier"/>.</summary>
+    public static async Task<AccessLogVerification> VerifyAsync(IAccessLogStore store, IKeyStore keys, Guid tenantId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(keys);
+        var records = new List<AccessLogRecord>();
+        long from = 1;
+        while (true)
+        {
+            var page = await store.ReadAsync(tenantId, from, Page, cancellationToken);
+            records.AddRange(page);
+            if (page.Count < Page)
+            {
+                break;
+            }
+
+            from = page[^1].Position + 1;
+        }
+
+        var checkpoints = await store.ReadCheckpointsAsync(tenantId, cancellationToken);
+        using var key = SigningKey(keys, tenantId);
+        return AccessLogVerifier.Verify(tenantId, records, checkpoints, key);
+    }
+
+    private async Task<AccessLogCheckpoint> CheckpointAsync(Guid tenantId, AccessLogHead head, TenantState state, CancellationToken cancellationToken)
+    {
+        AccessLogCheckpoint checkpoint;
+        using (var key = SigningKey(keys, tenantId))
+        {
+            checkpoint = AccessLogSigning.Sign(key, tenantId, head, options.TimeProvider.GetUtcNow());
+        }
+
+        await store.AddCheckpointAsync(tenantId, checkpoint, cancellationToken);
+        state.Checkpointed(checkpoint.Position, checkpoint.Time);
+        LogCheckpoint(logger, tenantId, checkpoint.Position);
+        return checkpoint;
+    }
+
+    private static ECDsa SigningKey(IKeyStore keys, Guid tenantId)
+    {
+        var pkcs8 = keys.GetAuditSigningKey(tenantId);
+        try
+        {
+            return AccessLogSigning.ImportSigningKey(pkcs8);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    private async Task<TenantState> StateAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        if (tenants.TryGetValue(tenantId, out var state))
+        {
+            return state;
+        }
+
+        var checkpoints = await store.ReadCheckpointsAsync(tenantId, cancellationToken);
+        var fresh = checkpoints.Count > 0
+            ? new TenantState(checkpoints[^1].Position, checkpoints[^1].Time)
+            : new TenantState(0, options.TimeProvider.GetUtcNow());
+        return tenants.GetOrAdd(tenantId, fresh);
+    }
+
+    /// <summary>Where and when this process last knew the tenant's log to be checkpointed.</summary>
+    private sealed class TenantState(long position, DateTimeOffset time)
+    {
+        private readonly Lock gate = new();
+        private long position = position;
+        private DateTimeOffset time = time;
+
+        public bool IsDue(long head, DateTimeOffset now, int everyEntries, TimeSpan interval)
+        {
+            lock (gate)
+            {
+                return head - position >= everyEntries || (head > position && now - time >= interval);
+            }
+        }
+
+        public void Checkpointed(long at, DateTimeOffset when)
+        {
+            lock (gate)
+            {
+                if (at > position)
+                {
+                    (position, time) = (at, when);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Access log of tenant {Tenant} checkpointed at position {Position}.")]
+    private static partial void LogCheckpoint(ILogger logger, Guid tenant, long position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Access log of tenant {Tenant}: the checkpoint at position {Position} could not be written ({Error}); retried on the next append.")]
+    private static partial void LogCheckpointFailed(ILogger logger, Guid tenant, long position, string error);
+}
