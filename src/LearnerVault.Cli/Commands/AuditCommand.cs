@@ -21,23 +21,17 @@ internal static class AuditCommand
     /// </summary>
     private static Command CreateVerify(CliSettings settings)
     {
-        var data = CommonOptions.Data(settings);
-        var masterKeyFile = CommonOptions.MasterKeyFile(settings);
-        var store = CommonOptions.Store(settings);
-        var keyStore = CommonOptions.KeyStore(settings);
+        var installation = new InstallationOptions(settings);
         var json = CommonOptions.Json();
         var command = new Command("verify", "Check the access log of every tenant: the hash chain from its first entry and every signed checkpoint. Exits 0 when clean, 1 naming the first bad entry.")
         {
-            data,
-            masterKeyFile,
-            store,
-            keyStore,
             json,
         };
+        installation.AddTo(command);
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            await using var backend = DataFolder.Open(context.GetValue(data)!, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore)), context.Time);
+            await using var backend = installation.Open(context);
             var tenants = await backend.Clients.ListTenantsAsync(ct);
             if (tenants.Count == 0)
             {

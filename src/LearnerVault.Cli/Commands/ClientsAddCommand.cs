@@ -10,10 +10,7 @@ internal static class ClientsAddCommand
 {
     public static Command Create(CliSettings settings)
     {
-        var data = CommonOptions.Data(settings);
-        var masterKeyFile = CommonOptions.MasterKeyFile(settings);
-        var store = CommonOptions.Store(settings);
-        var keyStore = CommonOptions.KeyStore(settings);
+        var installation = new InstallationOptions(settings);
         var name = new Option<string>("--name")
         {
             Description = "A name for people: the app or LMS that will use these credentials.",
@@ -37,19 +34,16 @@ internal static class ClientsAddCommand
 
         var command = new Command("add", "Create a client with a new key and secret. The secret is shown once and stored only as a hash.")
         {
-            data,
-            masterKeyFile,
-            store,
-            keyStore,
             name,
             scopes,
             purposes,
             json,
         };
+        installation.AddTo(command);
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            await using var backend = DataFolder.Open(context.GetValue(data)!, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore)), context.Time);
+            await using var backend = installation.Open(context);
             var tenantId = await DataFolder.DefaultTenantAsync(backend, ct);
             var (client, secret) = await ClientAdmin.AddAsync(
                 backend.Clients,

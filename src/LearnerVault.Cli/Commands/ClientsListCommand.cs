@@ -9,23 +9,17 @@ internal static class ClientsListCommand
 {
     public static Command Create(CliSettings settings)
     {
-        var data = CommonOptions.Data(settings);
-        var masterKeyFile = CommonOptions.MasterKeyFile(settings);
-        var store = CommonOptions.Store(settings);
-        var keyStore = CommonOptions.KeyStore(settings);
+        var installation = new InstallationOptions(settings);
         var json = CommonOptions.Json();
         var command = new Command("list", "List the clients: key, name, scopes, purposes, created and revoked times.")
         {
-            data,
-            masterKeyFile,
-            store,
-            keyStore,
             json,
         };
+        installation.AddTo(command);
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            await using var backend = DataFolder.Open(context.GetValue(data)!, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore)), context.Time);
+            await using var backend = installation.Open(context);
             var tenantId = await DataFolder.DefaultTenantAsync(backend, ct);
             var clients = await backend.Clients.ListClientsAsync(tenantId, ct);
 

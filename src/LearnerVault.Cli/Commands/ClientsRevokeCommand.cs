@@ -9,10 +9,7 @@ internal static class ClientsRevokeCommand
 {
     public static Command Create(CliSettings settings)
     {
-        var data = CommonOptions.Data(settings);
-        var masterKeyFile = CommonOptions.MasterKeyFile(settings);
-        var store = CommonOptions.Store(settings);
-        var keyStore = CommonOptions.KeyStore(settings);
+        var installation = new InstallationOptions(settings);
         var key = new Option<string>("--key")
         {
             Description = "The key of the client to revoke.",
@@ -21,16 +18,13 @@ internal static class ClientsRevokeCommand
         };
         var command = new Command("revoke", "Revoke a client: its key and secret stop working at once. The record stays, for the audit trail.")
         {
-            data,
-            masterKeyFile,
-            store,
-            keyStore,
             key,
         };
+        installation.AddTo(command);
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            await using var backend = DataFolder.Open(context.GetValue(data)!, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore)), context.Time);
+            await using var backend = installation.Open(context);
             var tenantId = await DataFolder.DefaultTenantAsync(backend, ct);
             var client = await ClientAdmin.RevokeAsync(backend.Clients, tenantId, context.GetValue(key) ?? string.Empty, context.Time, ct);
             context.Console.MarkupLine($"Revoked the client [bold]{Markup.Escape(client.Name)}[/] ({Markup.Escape(client.Key)}).");

@@ -11,23 +11,17 @@ internal static class InitCommand
 {
     public static Command Create(CliSettings settings)
     {
-        var data = CommonOptions.Data(settings);
-        var masterKeyFile = CommonOptions.MasterKeyFile(settings);
-        var store = CommonOptions.Store(settings);
-        var keyStore = CommonOptions.KeyStore(settings);
+        var installation = new InstallationOptions(settings);
         var command = new Command("init", "Create the data folder: the data file, the key store in its own file, the master key file (0600) and the default tenant. With --store postgres:…, the master key file and the default tenant in the migrated database. Safe to run again.")
         {
-            data,
-            masterKeyFile,
-            store,
-            keyStore,
         };
+        installation.AddTo(command);
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            var directory = context.GetValue(data)!;
+            var directory = installation.DataDirectory(context);
             var result = await DataFolder.InitializeAsync(
-                directory, context.GetValue(masterKeyFile), CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore)), context.Time, ct);
+                directory, installation.MasterKeyFileOf(context), installation.Location(context), context.Time, ct);
             Report(context.Console, result);
             return 0;
         });

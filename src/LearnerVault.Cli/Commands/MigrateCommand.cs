@@ -13,24 +13,18 @@ internal static class MigrateCommand
 {
     public static Command Create(CliSettings settings)
     {
-        var data = CommonOptions.Data(settings);
-        var masterKeyFile = CommonOptions.MasterKeyFile(settings);
-        var store = CommonOptions.Store(settings);
-        var keyStore = CommonOptions.KeyStore(settings);
+        var installation = new InstallationOptions(settings);
         var json = CommonOptions.Json();
         var command = new Command("migrate", "Create or upgrade the store's schemas (PostgreSQL: the data schema and the key schema) to this version of LearnerVault. Safe to run again, and from several nodes at once.")
         {
-            data,
-            masterKeyFile,
-            store,
-            keyStore,
             json,
         };
+        installation.AddTo(command);
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
-            var location = CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore));
-            var applied = await DataFolder.MigrateAsync(context.GetValue(data)!, context.GetValue(masterKeyFile), location, context.Time, ct);
+            var location = installation.Location(context);
+            var applied = await DataFolder.MigrateAsync(installation.DataDirectory(context), installation.MasterKeyFileOf(context), location, context.Time, ct);
             if (context.GetValue(json))
             {
                 await JsonOutput.WriteAsync(context.Output, w =>

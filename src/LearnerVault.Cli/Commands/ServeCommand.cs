@@ -27,10 +27,7 @@ internal static class ServeCommand
     public static Command Create(CliSettings settings)
     {
         var defaults = new ServerOptions();
-        var data = CommonOptions.Data(settings);
-        var masterKeyFile = CommonOptions.MasterKeyFile(settings);
-        var store = CommonOptions.Store(settings);
-        var keyStore = CommonOptions.KeyStore(settings);
+        var installation = new InstallationOptions(settings);
         var urls = new Option<string>("--urls")
         {
             Description = $"Where to listen, ';'-separated. The xAPI endpoint is URL/xapi/. Env: {UrlsVariable}.",
@@ -59,25 +56,22 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the LRS. On first start, initialises the data folder and prints the endpoint and a client key and secret.")
         {
-            data,
-            masterKeyFile,
-            store,
-            keyStore,
             urls,
             demo,
             maxBodyBytes,
             maxBatch,
             maxPage,
         };
+        installation.AddTo(command);
 
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
             // Defaults, then the LV_* environment, then what the command line says.
             var options = new ServerOptions { TimeProvider = context.Time }.ApplyEnvironment(settings.GetEnvironment);
-            options.DataDirectory = context.GetValue(data)!;
+            options.DataDirectory = installation.DataDirectory(context);
             options.Urls = context.GetValue(urls)!;
-            options.MasterKeyFile = context.GetValue(masterKeyFile) ?? options.MasterKeyFile;
-            options.Store = CommonOptions.ParseStore(context.GetValue(store), context.GetValue(keyStore));
+            options.MasterKeyFile = installation.MasterKeyFileOf(context) ?? options.MasterKeyFile;
+            options.Store = installation.Location(context);
             options.MaxRequestBodyBytes = context.GetValue(maxBodyBytes) ?? options.MaxRequestBodyBytes;
             options.MaxBatchSize = context.GetValue(maxBatch) ?? options.MaxBatchSize;
             options.MaxPageSize = context.GetValue(maxPage) ?? options.MaxPageSize;
