@@ -93,6 +93,7 @@ public static class LearnerVaultServer
         app.MapAgentProfileEndpoints();
         app.MapActivitiesEndpoints();
         app.MapAgentsEndpoints();
+        app.MapHealthEndpoints();
         return app;
     }
 }

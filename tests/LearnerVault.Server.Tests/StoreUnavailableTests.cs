@@ -40,6 +40,11 @@ public sealed class StoreUnavailableTests
                 Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
                 Assert.Contains("unavailable", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
             }
+
+            // A load balancer takes the node out of rotation meanwhile; it is still alive.
+            using var probe = new HttpClient { BaseAddress = app.BaseAddress };
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await probe.GetAsync("health/ready", Ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync("health/live", Ct)).StatusCode);
         }
         finally
         {
@@ -48,6 +53,11 @@ public sealed class StoreUnavailableTests
 
         // Back without a restart: the pool drops the dead connections and opens new ones.
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("statements", Content(Statement()), Ct)).StatusCode);
+        using (var probe = new HttpClient { BaseAddress = app.BaseAddress })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync("health/ready", Ct)).StatusCode);
+        }
+
         var page = await (await http.GetAsync("statements?limit=10", Ct)).ReadJsonAsync();
         Assert.Equal(2, page["statements"]!.AsArray().Count);
     }
