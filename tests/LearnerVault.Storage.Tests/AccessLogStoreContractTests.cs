@@ -16,35 +16,17 @@ public sealed class AccessLogNode(IAccessLogStore store, Func<ValueTask> close) 
 /// on storage it owns or shares (every test writes under a tenant id of its own); opening several nodes at once must
 /// give several independent writers on the same storage.
 /// </summary>
-public abstract class AccessLogStoreContractTests : IAsyncLifetime
+public abstract class AccessLogStoreContractTests : StoreContractLifetime<AccessLogNode>
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
 
-    private AccessLogNode? node;
-
     protected Guid Tenant { get; } = Guid.NewGuid();
 
-    protected IAccessLogStore Store => node?.Store ?? throw new InvalidOperationException("Not opened.");
-
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+    protected IAccessLogStore Store => Handle.Store;
 
     protected abstract ValueTask<AccessLogNode> OpenNodeAsync();
 
-    protected virtual ValueTask CleanUpAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask InitializeAsync() => node = await OpenNodeAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        if (node is not null)
-        {
-            await node.DisposeAsync();
-            node = null;
-        }
-
-        await CleanUpAsync();
-        GC.SuppressFinalize(this);
-    }
+    protected sealed override ValueTask<AccessLogNode> OpenHandleAsync() => OpenNodeAsync();
 
     private static AccessLogEntry Entry(int i, byte[]? learner = null) => new(
         Start.AddSeconds(i).AddTicks(7), $"client:key{i}", i % 2 == 0 ? null : $"key{i}", "statements.read", "instruction",

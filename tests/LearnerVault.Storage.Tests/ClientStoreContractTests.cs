@@ -19,35 +19,17 @@ public sealed class ClientStoreHandle(IClientStore clients, Func<Guid, Cancellat
 /// PostgreSQL database per test process), so every test uses tenant ids and client keys of its own and looks at the
 /// tenants it made only.
 /// </summary>
-public abstract class ClientStoreContractTests : IAsyncLifetime
+public abstract class ClientStoreContractTests : StoreContractLifetime<ClientStoreHandle>
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
 
     private readonly string suffix = Guid.NewGuid().ToString("N");
-    private ClientStoreHandle? handle;
-
-    private IClientStore Clients => handle?.Clients ?? throw new InvalidOperationException("Not opened.");
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private IClientStore Clients => Handle.Clients;
 
     /// <summary>Opens the store on this test class's storage.</summary>
     protected abstract ValueTask<ClientStoreHandle> OpenAsync(TimeProvider timeProvider);
 
-    protected virtual ValueTask CleanUpAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask InitializeAsync() => handle = await OpenAsync(new ManualTimeProvider(Now));
-
-    public async ValueTask DisposeAsync()
-    {
-        if (handle is not null)
-        {
-            await handle.DisposeAsync();
-            handle = null;
-        }
-
-        await CleanUpAsync();
-        GC.SuppressFinalize(this);
-    }
+    protected sealed override ValueTask<ClientStoreHandle> OpenHandleAsync() => OpenAsync(new ManualTimeProvider(Now));
 
     /// <summary>A client key unique to this test (keys are unique across the installation).</summary>
     private string Key(string name) => $"{name}-{suffix}";
@@ -88,7 +70,7 @@ public abstract class ClientStoreContractTests : IAsyncLifetime
     {
         var registered = await Clients.EnsureTenantAsync(Guid.NewGuid(), "Registered", Ct);
         var seenByStorageOnly = Guid.NewGuid();
-        await handle!.SeeTenantAsync(seenByStorageOnly, Ct);
+        await Handle.SeeTenantAsync(seenByStorageOnly, Ct);
 
         var tenants = await ListMyTenantsAsync(registered.Id, seenByStorageOnly);
 
@@ -109,7 +91,7 @@ public abstract class ClientStoreContractTests : IAsyncLifetime
     public async Task EnsureTenantAsync_TenantFirstSeenThroughStatements_BecomesRegistered()
     {
         var id = Guid.NewGuid();
-        await handle!.SeeTenantAsync(id, Ct);
+        await Handle.SeeTenantAsync(id, Ct);
 
         var tenant = await Clients.EnsureTenantAsync(id, "Late", Ct);
 

@@ -17,52 +17,23 @@ public sealed class DocumentStoreHandle(IDocumentStore documents, IActivityDefin
 /// The behaviour every <see cref="IDocumentStore"/> and <see cref="IActivityDefinitionStore"/> backend must have. A
 /// backend's test class derives from this and says how to open the stores on storage it owns.
 /// </summary>
-public abstract class DocumentStoreContractTests : IAsyncLifetime
+public abstract class DocumentStoreContractTests : StoreContractLifetime<DocumentStoreHandle>
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
 
-    private DocumentStoreHandle? handle;
-
     protected ManualTimeProvider Time { get; } = new(Start);
 
-    protected IDocumentStore Store => handle?.Documents ?? throw new InvalidOperationException("Not opened.");
+    protected IDocumentStore Store => Handle.Documents;
 
-    protected IActivityDefinitionStore Definitions => handle?.Definitions ?? throw new InvalidOperationException("Not opened.");
+    protected IActivityDefinitionStore Definitions => Handle.Definitions;
 
     protected Guid Tenant { get; } = Guid.NewGuid();
-
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>Opens the stores on this test class's own storage. Opening again after the previous handle was disposed
     /// must find everything written before.</summary>
     protected abstract ValueTask<DocumentStoreHandle> OpenAsync(TimeProvider timeProvider);
 
-    protected virtual ValueTask CleanUpAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask InitializeAsync() => handle = await OpenAsync(Time);
-
-    public async ValueTask DisposeAsync()
-    {
-        if (handle is not null)
-        {
-            await handle.DisposeAsync();
-            handle = null;
-        }
-
-        await CleanUpAsync();
-        GC.SuppressFinalize(this);
-    }
-
-    protected async Task ReopenAsync()
-    {
-        if (handle is not null)
-        {
-            await handle.DisposeAsync();
-        }
-
-        handle = null;
-        handle = await OpenAsync(Time);
-    }
+    protected sealed override ValueTask<DocumentStoreHandle> OpenHandleAsync() => OpenAsync(Time);
 
     // ---- helpers -------------------------------------------------------------------------------------------------
 

@@ -17,51 +17,21 @@ public sealed class StatementStoreHandle(IStatementStore statements, Func<ValueT
 /// says how to open the store on storage the test class owns; nothing here knows which backend it is testing.
 /// Each test uses its own tenant ids, so a backend may share one database between tests.
 /// </summary>
-public abstract class StatementStoreContractTests : IAsyncLifetime
+public abstract class StatementStoreContractTests : StoreContractLifetime<StatementStoreHandle>
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
 
-    private StatementStoreHandle? handle;
-
     protected ManualTimeProvider Time { get; } = new(Start);
 
-    protected IStatementStore Store => handle?.Statements ?? throw new InvalidOperationException("Not opened.");
+    protected IStatementStore Store => Handle.Statements;
 
     protected Guid Tenant { get; } = Guid.NewGuid();
-
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>Opens the store under test on this test class's own storage. Opening again after the previous handle
     /// was disposed must find everything written before.</summary>
     protected abstract ValueTask<StatementStoreHandle> OpenAsync(TimeProvider timeProvider);
 
-    /// <summary>Removes the test class's storage once the store is closed.</summary>
-    protected virtual ValueTask CleanUpAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask InitializeAsync() => handle = await OpenAsync(Time);
-
-    public async ValueTask DisposeAsync()
-    {
-        if (handle is not null)
-        {
-            await handle.DisposeAsync();
-            handle = null;
-        }
-
-        await CleanUpAsync();
-        GC.SuppressFinalize(this);
-    }
-
-    protected async Task ReopenAsync()
-    {
-        if (handle is not null)
-        {
-            await handle.DisposeAsync();
-        }
-
-        handle = null;
-        handle = await OpenAsync(Time);
-    }
+    protected sealed override ValueTask<StatementStoreHandle> OpenHandleAsync() => OpenAsync(Time);
 
     // ---- helpers -------------------------------------------------------------------------------------------------
 
