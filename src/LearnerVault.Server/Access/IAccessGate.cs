@@ -1,0 +1,49 @@
+using LearnerVault.Privacy.Access;
+
+namespace LearnerVault.Server.Access;
+
+/// <summary>
+/// The one gate every read and write of personal data passes: loads the learner's facts and the tenant's policy, calls
+/// <see cref="AccessRules.Decide"/>, and appends the access-log entries (durable before the call returns, so nothing is
+/// disclosed or stored without its trace). The xAPI endpoints, the admin API, exports and the CLI all call it; there is
+/// no second path.
+/// </summary>
+public interface IAccessGate
+{
+    /// <summary>
+    /// Decides for a set of records (statements, documents) each about one learner, known by learner pseudonym, or about
+    /// no identifiable learner (null). Decides once per distinct learner and appends one entry per learner with the
+    /// number of that learner's records (allowed or withheld).
+    /// </summary>
+    /// <param name="learnerPseudonyms">One per record: the learner pseudonym the statement path computes
+    /// (<c>TenantCrypto.LearnerPseudonym</c>), or null.</param>
+    Task<GateOutcome> DecideRecordsAsync(
+        Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<byte[]?> learnerPseudonyms, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Decides for one learner of the identity vault, by id (admin API, CLI). A learner of another tenant is denied
+    /// (<see cref="DecisionCode.CrossTenant"/>) and the attempt logged in both tenants' logs; an id that exists nowhere
+    /// is reported as <see cref="LearnerLookup.NotFound"/> (nothing to log about nobody).
+    /// </summary>
+    Task<(LearnerLookup Lookup, AccessDecision? Decision)> DecideLearnerAsync(
+        Principal principal, AccessAction action, Guid learnerId, Purpose purpose, long records, CancellationToken cancellationToken);
+}
+
+/// <summary>Whether a learner id named in a request exists, and where.</summary>
+public enum LearnerLookup
+{
+    Found,
+    OtherTenant,
+    NotFound,
+}
+
+/// <summary>The decisions for a set of records: one per record (in order), and for writes whether any was denied.</summary>
+/// <param name="Decisions">For each record, the decision about its learner (records of one learner share one).</param>
+public sealed record GateOutcome(IReadOnlyList<AccessDecision> Decisions)
+{
+    /// <summary>Whether every record may be processed.</summary>
+    public bool AllAllowed => Decisions.All(d => d.Allowed);
+
+    /// <summary>The first denial, if any.</summary>
+    public AccessDecision? FirstDenial => Decisions.FirstOrDefault(d => !d.Allowed);
+}
