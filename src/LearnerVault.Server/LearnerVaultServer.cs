@@ -39,6 +39,8 @@ public static class LearnerVaultServer
 
         builder.Services.AddLearnerVault(options);
         builder.Services.AddCors();
+        // Signs the heads of idle access logs (the CLI, which composes AddLearnerVault too, runs no background work).
+        builder.Services.AddHostedService<AccessLogCheckpointer>();
 
         var app = builder.Build();
         app.UseLearnerVault();

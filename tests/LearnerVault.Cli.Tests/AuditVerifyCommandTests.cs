@@ -231,6 +231,120 @@ public abstract class AuditVerifyCommandTests : IDisposable
         AssertBroken(await CliRunner.RunAsync(args), tenant, 11, "rewritten");
     }
 
+    /// <summary><c>lvault audit checkpoint --json</c> written to a file outside the store, as an auditor would keep it.</summary>
+    private async Task<string> PublishAsync(string[] verifyArgs)
+    {
+        var run = await CliRunner.RunAsync(["audit", "checkpoint", .. verifyArgs[2..], "--json"]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var file = Path.Combine(Directory.CreateDirectory(Folder.Sub("published")).FullName, "checkpoints.json");
+        await File.WriteAllTextAsync(file, run.Stdout, TestContext.Current.CancellationToken);
+        return file;
+    }
+
+    /// <summary>Someone with write access to the store AND the signing key: throws the log away and appends a new history
+    /// of the same length with entry 23 changed, checkpointed as the server would.</summary>
+    private async Task RewriteWithTheSigningKeyAsync(Guid tenant)
+    {
+        Execute("DELETE FROM access_log;");
+        Execute("DELETE FROM access_log_checkpoints;");
+        await using var backend = DataFolder.Open(Folder.Sub("data"), null, Location, TimeProvider.System);
+        var log = new AccessLog(backend.AccessLog, backend.Keys, new ServerOptions { AuditCheckpointEntries = 10 }, NullLogger<AccessLog>.Instance);
+        for (var i = 1; i <= 50; i++)
+        {
+            var entry = i == 23 ? Entry(i) with { Principal = "client:innocent" } : Entry(i);
+            await log.AppendAsync(tenant, entry, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Checkpoint_Json_PublishesTheHeadWithItsPublicKey()
+    {
+        var (args, tenant) = await InstallationAsync();
+
+        var run = await CliRunner.RunAsync(["audit", "checkpoint", .. args[2..], "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var only = Assert.Single(Json.Parse(run.Stdout)["checkpoints"]!.AsArray())!;
+        Assert.Equal(tenant.ToString("D"), only["tenant"]!.GetValue<string>());
+        Assert.Equal(50, only["position"]!.GetValue<long>());
+        Assert.Equal(Convert.ToHexStringLower(HashAt(50)), only["headHash"]!.GetValue<string>());
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        key.ImportSubjectPublicKeyInfo(Convert.FromBase64String(only["publicKey"]!.GetValue<string>()), out _);
+        var checkpoint = new AccessLogCheckpoint(50, HashAt(50), DateTimeOffset.Parse(only["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture),
+            Convert.FromBase64String(only["signature"]!.GetValue<string>()));
+        Assert.True(AccessLogSigning.Verify(key, tenant, checkpoint));
+    }
+
+    [Fact]
+    public async Task Checkpoint_IdleTail_SignsTheHeadNow()
+    {
+        var (args, _) = await InstallationAsync();
+        Execute("DELETE FROM access_log_checkpoints WHERE position = 50;");
+
+        var run = await CliRunner.RunAsync(["audit", "checkpoint", .. args[2..]]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("checkpoint at entry 50,", run.Stdout, StringComparison.Ordinal);
+        var verify = await CliRunner.RunAsync(args);
+        Assert.Contains("50 entries, 5 checkpoints: clean", verify.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyPublished_UntouchedLog_IsClean()
+    {
+        var (args, tenant) = await InstallationAsync();
+        var published = await PublishAsync(args);
+
+        var run = await CliRunner.RunAsync([.. args, "--published", published]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal($"audit log of tenant {tenant:D}: 50 entries, 5 checkpoints: clean\n", run.Stdout);
+    }
+
+    [Fact]
+    public async Task VerifyPublished_LogRewrittenWithTheSigningKey_IsCaughtOnlyAgainstThePublishedHead()
+    {
+        var (args, tenant) = await InstallationAsync();
+        var published = await PublishAsync(args);
+        await RewriteWithTheSigningKeyAsync(tenant);
+
+        var unaided = await CliRunner.RunAsync(args);
+        var run = await CliRunner.RunAsync([.. args, "--published", published]);
+
+        // The stored checkpoints were re-signed with the real key: only the published head shows the rewrite.
+        Assert.True(unaided.ExitCode == 0, unaided.ToString());
+        AssertBroken(run, tenant, 41, "rewritten");
+    }
+
+    [Fact]
+    public async Task VerifyPublished_TailAndItsCheckpointRemoved_NamesTheFirstMissingEntry()
+    {
+        var (args, tenant) = await InstallationAsync();
+        var published = await PublishAsync(args);
+        Execute("DELETE FROM access_log WHERE position > 45;");
+        Execute("DELETE FROM access_log_checkpoints WHERE position = 50;");
+
+        var unaided = await CliRunner.RunAsync(args);
+        var run = await CliRunner.RunAsync([.. args, "--published", published]);
+
+        Assert.True(unaided.ExitCode == 0, unaided.ToString());
+        AssertBroken(run, tenant, 46, "truncated");
+    }
+
+    [Fact]
+    public async Task VerifyPublished_FileEditedAfterPublishing_OneLineError()
+    {
+        var (args, _) = await InstallationAsync();
+        var published = await PublishAsync(args);
+        var text = await File.ReadAllTextAsync(published, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(published, text.Replace("\"position\":50", "\"position\":49", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+
+        var run = await CliRunner.RunAsync([.. args, "--published", published]);
+
+        Assert.Equal(1, run.ExitCode);
+        CliRunner.AssertOneLineError(run, "the file was changed after publishing");
+    }
+
     /// <summary>The tenant column of the access log tables (the embedded store keys by a tenant number).</summary>
     protected abstract string TenantColumn { get; }
 }

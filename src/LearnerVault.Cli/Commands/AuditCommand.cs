@@ -3,6 +3,8 @@ using System.Globalization;
 using LearnerVault.Privacy.Audit;
 using LearnerVault.Server.Administration;
 using LearnerVault.Server.Audit;
+using LearnerVault.Server.Options;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LearnerVault.Cli.Commands;
 
@@ -13,6 +15,7 @@ internal static class AuditCommand
         new("audit", "The access log: every access to personal data, hash-chained, with signed checkpoints.")
         {
             CreateVerify(settings),
+            CreateCheckpoint(settings),
         };
 
     /// <summary>
@@ -23,9 +26,14 @@ internal static class AuditCommand
     {
         var installation = new InstallationOptions(settings);
         var json = CommonOptions.Json();
+        var published = new Option<FileInfo?>("--published")
+        {
+            Description = "A file written by 'lvault audit checkpoint --json' and kept outside the store: its checkpoints are checked too, so a log rewritten by someone holding the signing key is caught.",
+        };
         var command = new Command("verify", "Check the access log of every tenant: the hash chain from its first entry and every signed checkpoint. Exits 0 when clean, 1 naming the first bad entry.")
         {
             json,
+            published,
         };
         installation.AddTo(command);
 
@@ -38,10 +46,20 @@ internal static class AuditCommand
                 throw new AdministrationException($"the store ({backend.Description}) has no tenant: run 'lvault init' on it");
             }
 
+            var publishedCheckpoints = context.GetValue(published) is { } file
+                ? await PublishedCheckpoints.ReadAsync(file, ct)
+                : new Dictionary<Guid, List<AccessLogCheckpoint>>();
+            var unknown = publishedCheckpoints.Keys.FirstOrDefault(id => tenants.All(t => t.Id != id));
+            if (unknown != Guid.Empty)
+            {
+                throw new AdministrationException($"the published checkpoints name tenant {unknown:D}, which this store does not have (a tenant removed, or another installation's file)");
+            }
+
             var results = new List<(Guid Tenant, string Name, AccessLogVerification Result)>();
             foreach (var tenant in tenants)
             {
-                results.Add((tenant.Id, tenant.Name, await AccessLog.VerifyAsync(backend.AccessLog, backend.Keys, tenant.Id, ct)));
+                var fromFile = publishedCheckpoints.GetValueOrDefault(tenant.Id);
+                results.Add((tenant.Id, tenant.Name, await AccessLog.VerifyAsync(backend.AccessLog, backend.Keys, tenant.Id, ct, fromFile)));
             }
 
             if (context.GetValue(json))
@@ -98,6 +116,64 @@ internal static class AuditCommand
             await context.Error.WriteLineAsync(CommandRunner.ErrorLine(
                 $"audit log of tenant {firstTenant:D} is broken at entry {first.Fault!.Position} ({DamageName(first.Fault.Damage)}): {first.Fault.Description}{more}"));
             return CommandRunner.Failure;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// <c>lvault audit checkpoint</c>: signs a checkpoint of every tenant's chain head now (the server does so every N
+    /// entries or M minutes; this covers an idle tail, e.g. from cron) and prints the latest checkpoint of each tenant
+    /// with the public key, for publishing outside the store (a notice board, a transparency log, the school's website).
+    /// </summary>
+    private static Command CreateCheckpoint(CliSettings settings)
+    {
+        var installation = new InstallationOptions(settings);
+        var json = CommonOptions.Json();
+        var command = new Command("checkpoint", "Sign a checkpoint of every tenant's access-log head now and print it for publishing (with --json, the file 'lvault audit verify --published' reads).")
+        {
+            json,
+        };
+        installation.AddTo(command);
+
+        CommandRunner.SetAction(command, settings, async (context, ct) =>
+        {
+            await using var backend = installation.Open(context);
+            var tenants = await backend.Clients.ListTenantsAsync(ct);
+            if (tenants.Count == 0)
+            {
+                throw new AdministrationException($"the store ({backend.Description}) has no tenant: run 'lvault init' on it");
+            }
+
+            var log = new AccessLog(backend.AccessLog, backend.Keys, new ServerOptions { TimeProvider = context.Time }, NullLogger<AccessLog>.Instance);
+            var rows = new List<PublishedCheckpoint>();
+            foreach (var tenant in tenants)
+            {
+                await log.CheckpointAsync(tenant.Id, ct);
+                var checkpoints = await backend.AccessLog.ReadCheckpointsAsync(tenant.Id, ct);
+                if (checkpoints.Count > 0)
+                {
+                    rows.Add(new PublishedCheckpoint(tenant.Id, tenant.Name, checkpoints[^1], AccessLog.PublicKey(backend.Keys, tenant.Id)));
+                }
+                else if (!context.GetValue(json))
+                {
+                    await context.Output.WriteLineAsync($"access log of tenant {tenant.Id:D}: empty, nothing to checkpoint");
+                }
+            }
+
+            if (context.GetValue(json))
+            {
+                await JsonOutput.WriteAsync(context.Output, w => PublishedCheckpoints.Write(w, rows));
+                return 0;
+            }
+
+            foreach (var row in rows)
+            {
+                await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"access log of tenant {row.Tenant:D}: checkpoint at entry {row.Checkpoint.Position}, {row.Checkpoint.Time:yyyy-MM-ddTHH:mm:ss.ffffffZ}, head {Convert.ToHexStringLower(row.Checkpoint.HeadHash)}"));
+            }
+
+            await context.Output.WriteLineAsync("publish the output of 'lvault audit checkpoint --json' outside this installation; 'lvault audit verify --published FILE' checks the log against it");
+            return 0;
         });
         return command;
     }

@@ -54,12 +54,35 @@ public sealed partial class AccessLog(IAccessLogStore store, IKeyStore keys, Ser
         return head.Position == 0 ? null : await CheckpointAsync(tenantId, head, await StateAsync(tenantId, cancellationToken), cancellationToken);
     }
 
+    /// <summary>Signs a checkpoint of the tenant's head when its newest entries have none; true when one was written.</summary>
+    public async Task<bool> CheckpointIfUncoveredAsync(Guid tenantId, CancellationToken cancellationToken = default)
+    {
+        var head = await store.GetHeadAsync(tenantId, cancellationToken);
+        if (head.Position == 0)
+        {
+            return false;
+        }
+
+        var checkpoints = await store.ReadCheckpointsAsync(tenantId, cancellationToken);
+        if (checkpoints.Count > 0 && checkpoints[^1].Position >= head.Position)
+        {
+            return false;
+        }
+
+        await CheckpointAsync(tenantId, head, await StateAsync(tenantId, cancellationToken), cancellationToken);
+        return true;
+    }
+
     /// <summary>Checks the tenant's whole log and its checkpoints.</summary>
     public Task<AccessLogVerification> VerifyAsync(Guid tenantId, CancellationToken cancellationToken = default) =>
         VerifyAsync(store, keys, tenantId, cancellationToken);
 
     /// <summary>Reads the tenant's entries and checkpoints and its signing key, and runs <see cref="AccessLogVerifier"/>.</summary>
-    public static async Task<AccessLogVerification> VerifyAsync(IAccessLogStore store, IKeyStore keys, Guid tenantId, CancellationToken cancellationToken)
+    /// <param name="published">Checkpoints of this tenant published earlier outside the store (see <c>lvault audit
+    /// checkpoint</c>), checked like the stored ones: someone who can write the store and holds the signing key can
+    /// rewrite the stored chain and re-sign its checkpoints, but cannot make it reach a head published elsewhere.</param>
+    public static async Task<AccessLogVerification> VerifyAsync(
+        IAccessLogStore store, IKeyStore keys, Guid tenantId, CancellationToken cancellationToken, IReadOnlyList<AccessLogCheckpoint>? published = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(keys);
@@ -79,7 +102,23 @@ public sealed partial class AccessLog(IAccessLogStore store, IKeyStore keys, Ser
 
         var checkpoints = await store.ReadCheckpointsAsync(tenantId, cancellationToken);
         using var key = SigningKey(keys, tenantId);
-        return AccessLogVerifier.Verify(tenantId, records, checkpoints, key);
+        var stored = checkpoints.Count;
+        if (published is { Count: > 0 })
+        {
+            // Published first: at a position where both exist, the verifier then holds the chain to the published head.
+            checkpoints = [.. published, .. checkpoints];
+        }
+
+        var verification = AccessLogVerifier.Verify(tenantId, records, checkpoints, key);
+        return verification with { Checkpoints = stored };
+    }
+
+    /// <summary>The public part (SubjectPublicKeyInfo, DER) of the tenant's audit signing key, to publish with checkpoints.</summary>
+    public static byte[] PublicKey(IKeyStore keys, Guid tenantId)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        using var key = SigningKey(keys, tenantId);
+        return key.ExportSubjectPublicKeyInfo();
     }
 
     private async Task<AccessLogCheckpoint> CheckpointAsync(Guid tenantId, AccessLogHead head, TenantState state, CancellationToken cancellationToken)

@@ -123,6 +123,40 @@ public sealed class AccessLogServiceTests : IAsyncLifetime
         Assert.Equal(1000, new ServerOptions().AuditCheckpointEntries);
         Assert.Equal(TimeSpan.FromMinutes(10), new ServerOptions().AuditCheckpointInterval);
     }
+
+    [Fact]
+    public async Task Checkpointer_IdleTail_IsSignedOnceAndVerifies()
+    {
+        await Backend.Clients.EnsureTenantAsync(tenant, "school", Ct);
+        var log = Service(entries: 10);
+        var checkpointer = new AccessLogCheckpointer(log, Backend.Clients, new ServerOptions { TimeProvider = time }, NullLogger<AccessLogCheckpointer>.Instance);
+        for (var i = 1; i <= 13; i++)
+        {
+            await log.AppendAsync(tenant, Entry(i), Ct);
+        }
+
+        var first = await checkpointer.RunOnceAsync(Ct);
+        var second = await checkpointer.RunOnceAsync(Ct);
+
+        Assert.Equal((1, 0), (first, second));
+        Assert.Equal([10L, 13], (await Backend.AccessLog.ReadCheckpointsAsync(tenant, Ct)).Select(c => c.Position));
+        Assert.True((await log.VerifyAsync(tenant, Ct)).IsClean);
+    }
+
+    [Fact]
+    public async Task Checkpointer_EmptyOrCoveredLogs_WritesNothing()
+    {
+        await Backend.Clients.EnsureTenantAsync(tenant, "school", Ct);
+        var log = Service(entries: 5);
+        var checkpointer = new AccessLogCheckpointer(log, Backend.Clients, new ServerOptions { TimeProvider = time }, NullLogger<AccessLogCheckpointer>.Instance);
+        Assert.Equal(0, await checkpointer.RunOnceAsync(Ct));
+        for (var i = 1; i <= 5; i++)
+        {
+            await log.AppendAsync(tenant, Entry(i), Ct);
+        }
+
+        Assert.Equal(0, await checkpointer.RunOnceAsync(Ct));
+    }
 }
 
 /// <summary>The access log as the server composes it (on the store LV_TEST_BACKEND names).</summary>
