@@ -65,10 +65,11 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
         }
 
         // All learner keys of the batch at once: new learners cost one durable key-store write per batch.
-        var learnerKeys = LearnerKeys(client.TenantId, prepared);
+        var learners = LearnerKeys(client.TenantId, prepared);
         for (var i = 0; i < prepared.Length; i++)
         {
-            records[i] = Seal(client, prepared[i].Statement, prepared[i].Facts, ids[i], learnerKeys[i] ?? keys.GetTenantDataKey(client.TenantId));
+            var (key, learner) = learners[i];
+            records[i] = Seal(client, prepared[i].Statement, prepared[i].Facts, ids[i], key ?? keys.GetTenantDataKey(client.TenantId), learner);
         }
 
         Attachments.Attach(client.TenantId, statements, records, parts);
@@ -108,10 +109,11 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
         return statement;
     }
 
-    /// <summary>The data key of each statement's learner, or null for a statement that describes no identifiable learner.</summary>
-    private DataKey?[] LearnerKeys(Guid tenant, (JsonObject Statement, StatementFacts Facts)[] prepared)
+    /// <summary>The data key and pseudonym of each statement's learner, or nulls for a statement that describes no
+    /// identifiable learner.</summary>
+    private (DataKey? Key, byte[]? Learner)[] LearnerKeys(Guid tenant, (JsonObject Statement, StatementFacts Facts)[] prepared)
     {
-        var result = new DataKey?[prepared.Length];
+        var result = new (DataKey? Key, byte[]? Learner)[prepared.Length];
         var pseudonyms = new List<byte[]>(prepared.Length);
         var positions = new List<int>(prepared.Length);
         for (var i = 0; i < prepared.Length; i++)
@@ -128,14 +130,14 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
             var found = keys.GetOrCreateLearnerKeys(tenant, pseudonyms);
             for (var j = 0; j < positions.Count; j++)
             {
-                result[positions[j]] = found[j];
+                result[positions[j]] = (found[j], pseudonyms[j]);
             }
         }
 
         return result;
     }
 
-    private StatementRecord Seal(ClientRecord client, JsonObject prepared, StatementFacts facts, Guid id, DataKey key)
+    private StatementRecord Seal(ClientRecord client, JsonObject prepared, StatementFacts facts, Guid id, DataKey key, byte[]? learner)
     {
         var tenant = client.TenantId;
 
@@ -158,7 +160,12 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
             terms.Add(crypto.Term(tenant, TermKind.Registration, TermValues.Registration(registration)));
         }
 
-        return new StatementRecord(id, key.Id, blob, contentHash, terms, facts.RefTarget, facts.IsVoiding, client.Id, facts.HasTimestamp);
+        // The learner's pseudonym is stored beside the ciphertext so that a read can apply that learner's consents and
+        // restrictions without decrypting anything.
+        return new StatementRecord(id, key.Id, blob, contentHash, terms, facts.RefTarget, facts.IsVoiding, client.Id, facts.HasTimestamp)
+        {
+            Learner = learner,
+        };
     }
 
     private void AddTerms(List<IndexTerm> terms, Guid tenant, TermKind kind, IReadOnlyList<string> values)
