@@ -1,4 +1,5 @@
 using LearnerVault.Privacy;
+using LearnerVault.Storage.People;
 using Npgsql;
 
 namespace LearnerVault.Storage.Postgres;
@@ -51,6 +52,7 @@ public sealed class PostgresBackend : IStorageBackend
         Documents = documents;
         ActivityDefinitions = definitions;
         AccessLog = new PostgresAccessLogStore(data);
+        Privacy = new PostgresPrivacyStore(data);
     }
 
     public string Kind => "postgres";
@@ -66,6 +68,8 @@ public sealed class PostgresBackend : IStorageBackend
     public IActivityDefinitionStore ActivityDefinitions { get; }
 
     public IAccessLogStore AccessLog { get; }
+
+    public IPrivacyStore Privacy { get; }
 
     public IKeyStore Keys => keys;
 

@@ -2,9 +2,13 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using LearnerVault.Cli;
+using LearnerVault.Privacy;
+using LearnerVault.Privacy.Access;
 using LearnerVault.Server.Options;
 using LearnerVault.Server.Statements;
 using LearnerVault.Storage;
+using LearnerVault.Storage.People;
+using LearnerVault.Storage.Sqlite;
 using LearnerVault.Tests.Shared;
 using LearnerVault.Xapi;
 using Microsoft.Extensions.DependencyInjection;
@@ -86,6 +90,28 @@ public sealed class StoreCopyTests
             await sqlite.StopAsync();
         }
 
+        // The privacy store (people, accounts, tokens, identity vault, links, consents, policy): one row at least in each
+        // of its tables, written through the backend as the admin API will.
+        var learnerId = Guid.NewGuid();
+        var pseudonym = Encoding.UTF8.GetBytes($"pseudonym {tag}");
+        await using (var backend = SqliteBackend.Open(data, MasterKey.Load(Path.Combine(data, SqliteBackend.MasterKeyFileName), _ => null), TimeProvider.System))
+        {
+            var at = DateTimeOffset.UnixEpoch.AddYears(56);
+            var person = Guid.NewGuid();
+            var classId = Guid.NewGuid();
+            await backend.Privacy.AddPersonAsync(new PersonRecord(tenant, person, [Role.Teacher, Role.Guardian], [1, 2, 3], null, null, at, null), Ct);
+            await backend.Privacy.SetCredentialsAsync(new AccountCredentials(tenant, person, "pbkdf2-sha256$1$YQ$Yg", 0, null, null, false, 0, at), Ct);
+            await backend.Privacy.AddTokenAsync(new AuthTokenRecord([4, 5, 6], tenant, person, AuthTokenKind.Session, null, at, at.AddHours(1), null), Ct);
+            await backend.Privacy.AddLearnerAsync(new LearnerRecord(tenant, learnerId, [pseudonym], 2012, null, false, [], at), Ct);
+            await backend.Privacy.LinkGuardianAsync(tenant, learnerId, person, Ct);
+            await backend.Privacy.AddClassAsync(new ClassRecord(tenant, classId, "7B", at), Ct);
+            await backend.Privacy.SetClassMemberAsync(tenant, classId, learnerId, true, Ct);
+            await backend.Privacy.SetClassTeacherAsync(tenant, classId, person, true, Ct);
+            await backend.Privacy.AddConsentAsync(tenant, learnerId,
+                new ConsentRecord(Purpose.Research, ConsentChoice.Given, ConsentGiver.Guardian, person.ToString("D"), at, "web", "v1"), $"person:{person}", Ct);
+            await backend.Privacy.SavePolicyAsync(TenantPolicy.CreateDefault(tenant).WithAgeOfDigitalConsent(13), Ct);
+        }
+
         var target = await PostgresTestServer.CreateDatabaseAsync("copy");
         var migrate = await RunLvaultAsync("migrate", "--store", "postgres:" + target);
         Assert.True(migrate.ExitCode == 0, migrate.Stderr);
@@ -103,6 +129,14 @@ public sealed class StoreCopyTests
         Assert.Equal(1, rows["activity definitions"]!.GetValue<long>());
         Assert.True(rows["keys"]!.GetValue<long>() >= 4);
         Assert.Equal(1, rows["clients"]!.GetValue<long>());
+        foreach (var table in new[]
+        {
+            "people", "accounts", "auth tokens", "learners", "learner pseudonyms", "guardians", "classes", "class members", "class teachers",
+            "consents", "tenant policies",
+        })
+        {
+            Assert.True(rows[table]?.GetValue<long>() == 1, $"{table}: {rows[table]}");
+        }
 
         // A second copy into the same database would mix two installations: refused, one line, nothing written.
         var again = await RunLvaultAsync("store", "copy", "--from", data, "--to", "postgres:" + target);
@@ -120,11 +154,12 @@ public sealed class StoreCopyTests
             }
 
             Assert.Equal(original["attachment"], await AttachmentViewAsync(http, attachmentStatement));
+            Assert.Equal([learnerId], await postgres.Services.GetRequiredService<IStorageBackend>().Privacy.FindLearnersAsync(tenant, [pseudonym], Ct));
 
             // Each statement still names its learner, as the access gate needs it to.
             var copied = await postgres.Services.GetRequiredService<IStatementStore>().GetAsync(tenant, attachmentStatement, Ct);
-            var pseudonym = postgres.Services.GetRequiredService<TenantCrypto>().LearnerPseudonym(tenant, Ifi.Normalise(Statement(mbox: mbox)["actor"])!);
-            Assert.Equal(pseudonym, copied!.Learner);
+            var learnerPseudonym = postgres.Services.GetRequiredService<TenantCrypto>().LearnerPseudonym(tenant, Ifi.Normalise(Statement(mbox: mbox)["actor"])!);
+            Assert.Equal(learnerPseudonym, copied!.Learner);
             Assert.False(copied.Restricted);
 
             // New rows get ids past the copied ones: a client added after the copy is a client of its own.
