@@ -1,9 +1,12 @@
+using LearnerVault.Server.Accounts;
 using LearnerVault.Server.Activities;
 using LearnerVault.Server.Administration;
+using LearnerVault.Server.Api;
 using LearnerVault.Server.Audit;
 using LearnerVault.Server.Auth;
 using LearnerVault.Server.Documents;
 using LearnerVault.Server.Endpoints;
+using LearnerVault.Server.Endpoints.Api;
 using LearnerVault.Server.Options;
 using LearnerVault.Server.Pipeline;
 using LearnerVault.Server.Statements;
@@ -39,6 +42,9 @@ public static class LearnerVaultServer
 
         builder.Services.AddLearnerVault(options);
         builder.Services.AddCors();
+        builder.Services.AddOpenApi(ApiDocument.Name, ApiDocument.Configure);
+        // Binding failures on /api throw, so that ApiPipeline answers them with a problem document instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 
         var app = builder.Build();
         app.UseLearnerVault();
@@ -67,6 +73,9 @@ public static class LearnerVaultServer
         // The access log the access gate writes to (every allow and deny), with its signed checkpoints.
         services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().AccessLog);
         services.AddSingleton<AccessLog>();
+        // Local accounts of the admin API: login names hashed, profiles and TOTP secrets sealed with the tenant key.
+        services.AddSingleton<AccountCrypto>();
+        services.AddSingleton<AccountService>();
         return services;
     }
 
@@ -84,6 +93,7 @@ public static class LearnerVaultServer
             .SetPreflightMaxAge(TimeSpan.FromHours(1)));
         // Before routing: the 1.0.3 alternate request syntax rewrites the method, which routing must then see.
         app.UseMiddleware<XapiPipeline>();
+        app.UseMiddleware<ApiPipeline>();
         app.UseRouting();
 
         app.MapAboutEndpoints();
@@ -94,6 +104,16 @@ public static class LearnerVaultServer
         app.MapActivitiesEndpoints();
         app.MapAgentsEndpoints();
         app.MapHealthEndpoints();
+
+        app.MapOpenApi(ApiDocument.Route);
+        app.MapAuthEndpoints();
+        app.MapMeEndpoints();
+        app.MapPeopleEndpoints();
+        app.MapLearnersEndpoints();
+        app.MapClassesEndpoints();
+        app.MapPolicyEndpoints();
+        app.MapApiClientsEndpoints();
+        app.MapAccessLogEndpoints();
         return app;
     }
 }
