@@ -1,4 +1,5 @@
 using LearnerVault.Privacy;
+using LearnerVault.Storage.People;
 using Npgsql;
 
 namespace LearnerVault.Storage.Postgres;
@@ -66,6 +67,8 @@ public sealed class PostgresBackend : IStorageBackend
     public IActivityDefinitionStore ActivityDefinitions { get; }
 
     public IAccessLogStore AccessLog { get; }
+
+    public IPrivacyStore Privacy => throw new NotSupportedException("The PostgreSQL privacy store is not implemented yet.");
 
     public IKeyStore Keys => keys;
 

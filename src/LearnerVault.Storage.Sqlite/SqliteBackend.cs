@@ -91,6 +91,7 @@ public sealed partial class SqliteBackend : IStorageBackend
             var backend = new SqliteBackend(dataDirectory, statements, clients, keys, readers);
             backend.OpenDocuments(dataPath, readers, timeProvider);
             backend.OpenAccessLog(dataPath, readers, timeProvider);
+            backend.OpenPrivacy(dataPath, readers, timeProvider);
             return backend;
         }
         catch
@@ -119,6 +120,7 @@ public sealed partial class SqliteBackend : IStorageBackend
         {
             CloseDocuments();
             CloseAccessLog();
+            ClosePrivacy();
             clients.Dispose();
             readers.Dispose();
             keys.Dispose();

@@ -1,4 +1,5 @@
 using LearnerVault.Privacy;
+using LearnerVault.Storage.People;
 
 namespace LearnerVault.Storage;
 
@@ -27,6 +28,9 @@ public interface IStorageBackend : IAsyncDisposable
 
     /// <summary>The hash-chained access log and its signed checkpoints.</summary>
     IAccessLogStore AccessLog { get; }
+
+    /// <summary>People, accounts, tokens, learners (identity vault), guardians, classes, consents and tenant policies.</summary>
+    IPrivacyStore Privacy { get; }
 
     IKeyStore Keys { get; }
 
