@@ -1,3 +1,4 @@
+using LearnerVault.Server.Access;
 using LearnerVault.Server.Accounts;
 using LearnerVault.Server.Activities;
 using LearnerVault.Server.Administration;
@@ -70,9 +71,15 @@ public static class LearnerVaultServer
         services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().ActivityDefinitions);
         services.AddSingleton<DocumentService>();
         services.AddSingleton<ActivityDefinitionService>();
-        // The access log the access gate writes to (every allow and deny), with its signed checkpoints.
+        // The access log the access gate writes to (every allow and deny), with its signed checkpoints, and its group
+        // commit: disposed (drained) before the store it writes to, which was created first.
         services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().AccessLog);
         services.AddSingleton<AccessLog>();
+        services.AddSingleton<AccessLogWriter>();
+        // The one gate of personal data: people, consents and policies from the privacy store, decisions logged.
+        services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().Privacy);
+        services.AddSingleton<AccessGate>();
+        services.AddSingleton<IAccessGate>(sp => sp.GetRequiredService<AccessGate>());
         // Local accounts of the admin API: login names hashed, profiles and TOTP secrets sealed with the tenant key.
         services.AddSingleton<AccountCrypto>();
         services.AddSingleton<AccountService>();

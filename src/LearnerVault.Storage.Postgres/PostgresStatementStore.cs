@@ -25,7 +25,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     /// <summary>Postings counted per term (at most) to pick the term that drives a multi-term query.</summary>
     private const int SelectivityCap = 4096;
 
-    private const string PageColumns = "s.seq, s.id, s.stored, s.key_id, s.blob, s.has_timestamp, s.client_id";
+    private const string PageColumns = "s.seq, s.id, s.stored, s.key_id, s.blob, s.has_timestamp, s.client_id, s.learner, s.restricted";
 
     private readonly NpgsqlDataSource data = data;
     private readonly TimeProvider time = time;
@@ -147,6 +147,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
             var isVoiding = new bool[n];
             var voided = new bool[n];
             var hasTimestamp = new bool[n];
+            var learners = new byte[]?[n];
+            var restricted = new bool[n];
             var postingTerms = new List<byte[]>();
             var postingSeqs = new List<long>();
             for (var i = 0; i < n; i++)
@@ -165,6 +167,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
                 isVoiding[i] = node.IsVoiding;
                 voided[i] = node.Voided;
                 hasTimestamp[i] = record.HasTimestamp;
+                learners[i] = record.Learner;
+                restricted[i] = record.Restricted;
                 foreach (var term in node.Terms.Items)
                 {
                     postingTerms.Add(term.ToBytes());
@@ -176,11 +180,12 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
             }
 
             write.BatchCommands.Add(Command("""
-                INSERT INTO statements (tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp)
+                INSERT INTO statements (tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp,
+                                        learner, restricted)
                 SELECT $1, u.*
                 FROM unnest($2::bigint[], $3::uuid[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bytea[], $8::bytea[], $9::bytea[],
-                            $10::uuid[], $11::boolean[], $12::boolean[], $13::boolean[]) AS u;
-                """, tenantId, seqs, ids, stored, keyIds, clientIds, blobs, hashes, terms, refTargets, isVoiding, voided, hasTimestamp));
+                            $10::uuid[], $11::boolean[], $12::boolean[], $13::boolean[], $14::bytea[], $15::boolean[]) AS u;
+                """, tenantId, seqs, ids, stored, keyIds, clientIds, blobs, hashes, terms, refTargets, isVoiding, voided, hasTimestamp, learners, restricted));
 
             foreach (var node in plan.TermsChanged)
             {
@@ -278,7 +283,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     public async Task<StoredStatement?> GetAsync(Guid tenantId, Guid id, CancellationToken cancellationToken = default)
     {
         await using var command = data.CreateCommand("""
-            SELECT seq, stored, key_id, blob, voided, has_timestamp, client_id FROM statements WHERE tenant_id = $1 AND id = $2;
+            SELECT seq, stored, key_id, blob, voided, has_timestamp, client_id, learner, restricted FROM statements WHERE tenant_id = $1 AND id = $2;
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = tenantId });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
@@ -296,7 +301,11 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
             reader.GetFieldValue<byte[]>(3),
             reader.GetBoolean(4),
             reader.GetBoolean(5),
-            reader.GetInt64(6));
+            reader.GetInt64(6))
+        {
+            Learner = reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7),
+            Restricted = reader.GetBoolean(8),
+        };
     }
 
     /// <inheritdoc />
@@ -390,7 +399,11 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
                     reader.GetFieldValue<byte[]>(4),
                     Voided: false,
                     reader.GetBoolean(5),
-                    reader.GetInt64(6)));
+                    reader.GetInt64(6))
+                {
+                    Learner = reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7),
+                    Restricted = reader.GetBoolean(8),
+                });
             }
         }
 

@@ -30,6 +30,17 @@ public sealed record StatementRecord(
     /// reference (a key listed twice counts once). Empty for almost every statement.
     /// </summary>
     public IReadOnlyList<AttachmentRecord> Attachments { get; init; } = [];
+
+    /// <summary>
+    /// The pseudonym (tenant-keyed HMAC of the normalised IFI) of the learner whose data key encrypts <see cref="Blob"/>;
+    /// null when the statement is about no identifiable learner (it is then under the tenant's key). Stored so that a
+    /// read can apply that learner's consents and restrictions without decrypting anything.
+    /// </summary>
+    public byte[]? Learner { get; init; }
+
+    /// <summary>True when the learner had obtained restriction of processing when the statement arrived: it is kept but
+    /// must not be processed further (the access gate filters it out).</summary>
+    public bool Restricted { get; init; }
 }
 
 /// <summary>Kinds of index term. The kind is folded into the keyed hash, so terms of different kinds never collide.</summary>
@@ -74,7 +85,14 @@ public sealed record StoredStatement(
     byte[] Blob,
     bool Voided,
     bool HasTimestamp,
-    long ClientId);
+    long ClientId)
+{
+    /// <summary>The learner pseudonym it was written with (<see cref="StatementRecord.Learner"/>); null for none.</summary>
+    public byte[]? Learner { get; init; }
+
+    /// <summary>Stored under restriction of processing (<see cref="StatementRecord.Restricted"/>).</summary>
+    public bool Restricted { get; init; }
+}
 
 /// <summary>A filtered statement query. All terms must match (AND). Voided statements are never returned.</summary>
 public sealed record StatementQuery

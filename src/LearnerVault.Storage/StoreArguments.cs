@@ -6,9 +6,9 @@ namespace LearnerVault.Storage;
 /// </summary>
 internal static class StoreArguments
 {
-    /// <summary>A statement to write: no null parts, every term storable (see <see cref="StoredTerm.From"/>), every attachment keyed.</summary>
+    /// <summary>A statement to write: no null parts, every term storable (see <see cref="StoredTerm.From"/>), every attachment keyed, the learner (if any) not empty.</summary>
     /// <exception cref="ArgumentNullException">The statement or one of its parts is null.</exception>
-    /// <exception cref="ArgumentException">A term cannot be stored, or an attachment's hash key is empty.</exception>
+    /// <exception cref="ArgumentException">A term cannot be stored, an attachment's hash key is empty, or the learner is empty.</exception>
     public static void Check(StatementRecord statement)
     {
         ArgumentNullException.ThrowIfNull(statement);
@@ -18,6 +18,12 @@ internal static class StoreArguments
         foreach (var term in statement.Terms)
         {
             _ = StoredTerm.From(term);
+        }
+
+        if (statement.Learner is { Length: 0 })
+        {
+            // Empty would read back as a learner that matches no pseudonym: "no learner" is null.
+            throw new ArgumentException("A statement's learner pseudonym must not be empty (null means no learner).", nameof(statement));
         }
 
         ArgumentNullException.ThrowIfNull(statement.Attachments, nameof(statement.Attachments));

@@ -66,11 +66,26 @@ public sealed class LearnerVaultAppFactory : IAsyncDisposable
     }
 
     /// <summary>Adds a client with the given scopes and returns its credentials.</summary>
-    public async Task<(string Key, string Secret)> AddClientAsync(string name, IReadOnlyList<string> scopes)
+    public Task<(string Key, string Secret)> AddClientAsync(string name, IReadOnlyList<string> scopes) =>
+        AddClientAsync(name, scopes, [], TenantId);
+
+    /// <summary>Adds a client of <paramref name="tenantId"/> declaring <paramref name="purposes"/> (none: instruction).</summary>
+    public async Task<(string Key, string Secret)> AddClientAsync(
+        string name, IReadOnlyList<string> scopes, IReadOnlyList<string> purposes, Guid tenantId)
     {
         var store = Services.GetRequiredService<IClientStore>();
-        var (client, secret) = await ClientAdmin.AddAsync(store, TenantId, name, scopes, [], TimeProvider.System, CancellationToken.None);
+        var (client, secret) = await ClientAdmin.AddAsync(store, tenantId, name, scopes, purposes, TimeProvider.System, CancellationToken.None);
         return (client.Key, secret);
+    }
+
+    /// <summary>Adds another tenant (with its keys) beside the default one.</summary>
+    public async Task<Guid> AddTenantAsync(string name)
+    {
+        var backend = Services.GetRequiredService<IStorageBackend>();
+        var tenantId = Guid.NewGuid();
+        await backend.Clients.EnsureTenantAsync(tenantId, name, CancellationToken.None);
+        backend.Keys.EnsureTenant(tenantId);
+        return tenantId;
     }
 
     /// <summary>An HTTP client for the xAPI endpoint with the admin's credentials and the given version header.</summary>

@@ -210,6 +210,137 @@ public abstract class StatementStoreContractTests : StoreContractLifetime<Statem
         Assert.Null(await Store.GetAsync(Tenant, statement.Id, Ct));
     }
 
+    // ---- learner and restriction ---------------------------------------------------------------------------------
+
+    protected static byte[] Pseudonym() => RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>Every read path: by id, the unfiltered list, and a filtered query (which, on backends with an index of
+    /// their own, takes another path than the unfiltered one).</summary>
+    protected async Task<List<StoredStatement>> ReadEveryWayAsync(Guid id, IndexTerm term)
+    {
+        var byId = (await Store.GetAsync(Tenant, id, Ct))!;
+        var listed = (await Store.QueryAsync(Tenant, new StatementQuery { Limit = 1000 }, Ct)).Statements.Single(s => s.Id == id);
+        var filtered = (await Store.QueryAsync(Tenant, ByTerms(term) with { Limit = 1000, Ascending = true }, Ct)).Statements.Single(s => s.Id == id);
+        return [byId, listed, filtered];
+    }
+
+    [Fact]
+    public async Task WriteAsync_LearnerAndRestricted_ReturnedByGetAndQuery()
+    {
+        var learner = Pseudonym();
+        var verb = Term(TermKind.Verb, "learner-restricted");
+        var statement = Statement(terms: [verb]) with { Learner = learner, Restricted = true };
+
+        await WriteAsync(statement);
+
+        Assert.All(await ReadEveryWayAsync(statement.Id, verb), stored =>
+        {
+            Assert.Equal(learner, stored.Learner);
+            Assert.True(stored.Restricted);
+        });
+    }
+
+    [Fact]
+    public async Task WriteAsync_NoLearner_ReadsBackNullAndUnrestricted()
+    {
+        var verb = Term(TermKind.Verb, "no-learner");
+        var statement = Statement(terms: [verb]);
+
+        await WriteAsync(statement);
+
+        Assert.All(await ReadEveryWayAsync(statement.Id, verb), stored =>
+        {
+            Assert.Null(stored.Learner);
+            Assert.False(stored.Restricted);
+        });
+    }
+
+    [Fact]
+    public async Task WriteAsync_BatchWithMixedLearners_EachStatementKeepsItsOwn()
+    {
+        var (ann, bob) = (Pseudonym(), Pseudonym());
+        var verb = Term(TermKind.Verb, "mixed-learners");
+        StatementRecord[] batch =
+        [
+            Statement(terms: [verb]) with { Learner = ann },
+            Statement(terms: [verb]),
+            Statement(terms: [verb]) with { Learner = bob, Restricted = true },
+            Statement(terms: [verb]) with { Learner = ann, Restricted = true },
+            Statement(terms: [verb]) with { Restricted = true },
+        ];
+
+        await WriteAsync(batch);
+
+        foreach (var statement in batch)
+        {
+            Assert.All(await ReadEveryWayAsync(statement.Id, verb), stored =>
+            {
+                Assert.Equal(statement.Learner, stored.Learner);
+                Assert.Equal(statement.Restricted, stored.Restricted);
+            });
+        }
+    }
+
+    [Fact]
+    public async Task WriteAsync_DuplicateWithOtherLearnerOrRestriction_KeepsTheFirstWritesValues()
+    {
+        var learner = Pseudonym();
+        var verb = Term(TermKind.Verb, "duplicate-learner");
+        var first = Statement(terms: [verb]) with { Learner = learner };
+        await WriteAsync(first);
+
+        var later = await WriteAsync(first with { Learner = Pseudonym(), Restricted = true });
+        var inBatch = Statement(terms: [verb]) with { Learner = learner, Restricted = true };
+        var sameBatch = await WriteAsync(inBatch, inBatch with { Learner = null, Restricted = false });
+
+        Assert.Equal([WriteOutcome.Duplicate], later);
+        Assert.Equal([WriteOutcome.Stored, WriteOutcome.Duplicate], sameBatch);
+        Assert.All(await ReadEveryWayAsync(first.Id, verb), stored =>
+        {
+            Assert.Equal(learner, stored.Learner);
+            Assert.False(stored.Restricted);
+        });
+        Assert.All(await ReadEveryWayAsync(inBatch.Id, verb), stored =>
+        {
+            Assert.Equal(learner, stored.Learner);
+            Assert.True(stored.Restricted);
+        });
+    }
+
+    [Fact]
+    public async Task WriteAsync_EmptyLearner_ThrowsArgumentExceptionAndWritesNothing()
+    {
+        var fresh = Statement();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => WriteAsync(fresh, Statement() with { Learner = [] }));
+
+        Assert.Null(await Store.GetAsync(Tenant, fresh.Id, Ct));
+    }
+
+    [Fact]
+    public async Task Reopen_AfterWritingLearnersAndRestrictions_TheyAreStillThere()
+    {
+        var verb = Term(TermKind.Verb, "learner-reopen");
+        StatementRecord[] batch =
+        [
+            Statement(terms: [verb]) with { Learner = Pseudonym(), Restricted = true },
+            Statement(terms: [verb]) with { Learner = Pseudonym() },
+            Statement(terms: [verb]),
+        ];
+        await WriteAsync(batch);
+
+        await ReopenAsync();
+
+        foreach (var statement in batch)
+        {
+            Assert.All(await ReadEveryWayAsync(statement.Id, verb), stored =>
+            {
+                Assert.Equal(statement.Learner, stored.Learner);
+                Assert.Equal(statement.Restricted, stored.Restricted);
+            });
+        }
+    }
+
     // ---- stored --------------------------------------------------------------------------------------------------
 
     [Fact]

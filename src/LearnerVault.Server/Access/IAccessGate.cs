@@ -18,7 +18,16 @@ public interface IAccessGate
     /// <param name="learnerPseudonyms">One per record: the learner pseudonym the statement path computes
     /// (<c>TenantCrypto.LearnerPseudonym</c>), or null.</param>
     Task<GateOutcome> DecideRecordsAsync(
-        Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<byte[]?> learnerPseudonyms, CancellationToken cancellationToken);
+        Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<byte[]?> learnerPseudonyms, CancellationToken cancellationToken) =>
+        DecideRecordsAsync(principal, action, purpose, [.. learnerPseudonyms.Select(p => new GateRecord(p))], cancellationToken);
+
+    /// <summary>
+    /// As above, for records that may have been stored restricted (<see cref="GateRecord.StoredRestricted"/>): reading
+    /// the content of such a record is denied (<see cref="DecisionCode.Restricted"/>) to everyone but the learner and
+    /// their guardians, whatever the learner's facts say now, and the withheld records are logged as such.
+    /// </summary>
+    Task<GateOutcome> DecideRecordsAsync(
+        Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<GateRecord> records, CancellationToken cancellationToken);
 
     /// <summary>
     /// Decides for one learner of the identity vault, by id (admin API, CLI). A learner of another tenant is denied
@@ -27,7 +36,19 @@ public interface IAccessGate
     /// </summary>
     Task<(LearnerLookup Lookup, AccessDecision? Decision)> DecideLearnerAsync(
         Principal principal, AccessAction action, Guid learnerId, Purpose purpose, long records, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every pseudonym under which entries about learner <paramref name="learnerId"/> of <paramref name="tenantId"/> may
+    /// be logged: each of their registered pseudonyms (records are logged under the pseudonym the record carries) and
+    /// the keyed pseudonym of their id under the tenant's key (used when they are named by id and have no registered
+    /// pseudonym, and in a tenant's log for a cross-tenant attempt on a learner it does not hold). What
+    /// GET /api/me/access-log reads the log with.
+    /// </summary>
+    Task<IReadOnlyList<byte[]>> LearnerLogPseudonymsAsync(Guid tenantId, Guid learnerId, CancellationToken cancellationToken);
 }
+
+/// <summary>One record put to the gate: its learner's pseudonym (null for none) and whether it was stored restricted.</summary>
+public readonly record struct GateRecord(byte[]? LearnerPseudonym, bool StoredRestricted = false);
 
 /// <summary>Whether a learner id named in a request exists, and where.</summary>
 public enum LearnerLookup

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LearnerVault.Privacy;
+using LearnerVault.Privacy.Access;
+using LearnerVault.Server.Access;
 using LearnerVault.Server.Pipeline;
 using LearnerVault.Server.Statements;
 using LearnerVault.Storage;
@@ -14,9 +16,12 @@ namespace LearnerVault.Server.Documents;
 /// <summary>
 /// The document resources between HTTP and storage: keyed terms for every part of an address, envelope encryption of
 /// the content (under the learner's data key for State and Agent Profile, the tenant's for Activity Profile) and of the
-/// document id, keyed entity tags at rest, and POST's JSON merge as a compare-and-swap loop.
+/// document id, keyed entity tags at rest, and POST's JSON merge as a compare-and-swap loop. State and Agent Profile
+/// documents are about the agent the request names: every read and write of them is put to the <see cref="IAccessGate"/>
+/// first (documents.read / documents.write for that learner's pseudonym); a denied read looks like no document, a denied
+/// write is a 403. Activity Profile documents are about no learner.
 /// </summary>
-public sealed class DocumentService(IDocumentStore store, IKeyStore keys, TenantCrypto crypto)
+public sealed class DocumentService(IDocumentStore store, IKeyStore keys, TenantCrypto crypto, IAccessGate gate)
 {
     /// <summary>Each failed attempt means another write succeeded, so the loop always makes progress overall; the bound
     /// only stops one unlucky request from spinning for ever under sustained contention.</summary>
@@ -26,20 +31,36 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
 
     private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
-    public async Task<OpenedDocument?> GetAsync(Guid tenantId, DocumentAddress address, CancellationToken cancellationToken)
+    public async Task<OpenedDocument?> GetAsync(ClientAccess access, DocumentAddress address, CancellationToken cancellationToken)
     {
+        if (!await MayReadAsync(access, address, cancellationToken))
+        {
+            return null;
+        }
+
+        var tenantId = access.Client.TenantId;
         var key = Key(tenantId, address);
         var stored = await store.GetAsync(tenantId, key, cancellationToken);
         return stored is null ? null : Open(tenantId, key, stored);
     }
 
-    /// <summary>Whether a document is stored at the address (readable or not).</summary>
-    public async Task<bool> ExistsAsync(Guid tenantId, DocumentAddress address, CancellationToken cancellationToken) =>
-        await store.GetAsync(tenantId, Key(tenantId, address), cancellationToken) is not null;
+    /// <summary>Whether a document is stored at the address (readable or not); part of a write, decided as one.</summary>
+    public async Task<bool> ExistsAsync(ClientAccess access, DocumentAddress address, CancellationToken cancellationToken)
+    {
+        await DemandWriteAsync(access, address, cancellationToken);
+        var tenantId = access.Client.TenantId;
+        return await store.GetAsync(tenantId, Key(tenantId, address), cancellationToken) is not null;
+    }
 
     /// <param name="anyRegistration">State without a registration parameter: the ids of every registration (and none).</param>
-    public async Task<DocumentIdList> ListAsync(Guid tenantId, DocumentAddress context, bool anyRegistration, DateTimeOffset? since, CancellationToken cancellationToken)
+    public async Task<DocumentIdList> ListAsync(ClientAccess access, DocumentAddress context, bool anyRegistration, DateTimeOffset? since, CancellationToken cancellationToken)
     {
+        if (!await MayReadAsync(access, context, cancellationToken))
+        {
+            return new DocumentIdList([], null); // as for an agent with no documents: nothing told
+        }
+
+        var tenantId = access.Client.TenantId;
         var filter = Filter(tenantId, context, anyRegistration);
         var entries = await store.ListAsync(tenantId, filter, since, cancellationToken);
         var ids = new List<string>(entries.Count);
@@ -67,8 +88,10 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
 
     /// <param name="conflictIfExists">xAPI's rule for a PUT without If-Match or If-None-Match: 409 when the document exists.</param>
     public async Task<DocumentWriteOutcome> PutAsync(
-        Guid tenantId, DocumentAddress address, string contentType, byte[] content, RequestPreconditions conditions, bool conflictIfExists, CancellationToken cancellationToken)
+        ClientAccess access, DocumentAddress address, string contentType, byte[] content, RequestPreconditions conditions, bool conflictIfExists, CancellationToken cancellationToken)
     {
+        await DemandWriteAsync(access, address, cancellationToken);
+        var tenantId = access.Client.TenantId;
         var key = Key(tenantId, address);
         var precondition = Translate(tenantId, key, conditions) with { ConflictIfExists = conflictIfExists && !conditions.Any };
         var (sealedContent, etag) = Seal(tenantId, address, key, contentType, content);
@@ -83,8 +106,10 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
     /// </summary>
     /// <exception cref="XapiException">400 when either document is not a JSON object.</exception>
     public async Task<DocumentWriteOutcome> PostAsync(
-        Guid tenantId, DocumentAddress address, string contentType, byte[] content, RequestPreconditions conditions, CancellationToken cancellationToken)
+        ClientAccess access, DocumentAddress address, string contentType, byte[] content, RequestPreconditions conditions, CancellationToken cancellationToken)
     {
+        await DemandWriteAsync(access, address, cancellationToken);
+        var tenantId = access.Client.TenantId;
         var postedIsJson = IsJson(contentType);
         var posted = postedIsJson
             ? ParseObject(content) ?? throw new XapiException(400, "The posted document is application/json but not a JSON object.")
@@ -116,15 +141,52 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
         throw new XapiException(409, "The document was changed by other requests throughout this one; retry it.");
     }
 
-    public Task<DocumentOutcome> DeleteAsync(Guid tenantId, DocumentAddress address, RequestPreconditions conditions, CancellationToken cancellationToken)
+    public async Task<DocumentOutcome> DeleteAsync(ClientAccess access, DocumentAddress address, RequestPreconditions conditions, CancellationToken cancellationToken)
     {
+        await DemandWriteAsync(access, address, cancellationToken);
+        var tenantId = access.Client.TenantId;
         var key = Key(tenantId, address);
-        return store.DeleteAsync(tenantId, key, Translate(tenantId, key, conditions), cancellationToken);
+        return await store.DeleteAsync(tenantId, key, Translate(tenantId, key, conditions), cancellationToken);
     }
 
     /// <summary>State's delete without stateId: every document of the context, of every registration unless one is given.</summary>
-    public Task<int> DeleteAllAsync(Guid tenantId, DocumentAddress context, CancellationToken cancellationToken) =>
-        store.DeleteAllAsync(tenantId, Filter(tenantId, context, anyRegistration: context.Registration is null), cancellationToken);
+    public async Task<int> DeleteAllAsync(ClientAccess access, DocumentAddress context, CancellationToken cancellationToken)
+    {
+        await DemandWriteAsync(access, context, cancellationToken);
+        var tenantId = access.Client.TenantId;
+        return await store.DeleteAllAsync(tenantId, Filter(tenantId, context, anyRegistration: context.Registration is null), cancellationToken);
+    }
+
+    /// <summary>The access decision for reading the documents at an address (always allowed for Activity Profile).</summary>
+    private async Task<bool> MayReadAsync(ClientAccess access, DocumentAddress address, CancellationToken cancellationToken) =>
+        await DecideAsync(access, AccessAction.DocumentsRead, address, cancellationToken) is not { Allowed: false };
+
+    /// <exception cref="XapiException">403 when the access decision refuses the write.</exception>
+    private async Task DemandWriteAsync(ClientAccess access, DocumentAddress address, CancellationToken cancellationToken)
+    {
+        if (await DecideAsync(access, AccessAction.DocumentsWrite, address, cancellationToken) is { Allowed: false } denial)
+        {
+            throw new XapiException(403,
+                $"The access decision refused this document write for the purpose '{access.Purpose.Name}' ({denial.ReasonCode}); nothing was changed.");
+        }
+    }
+
+    /// <summary>Decides (and logs) an access to the documents of the address's agent; null for Activity Profile, which
+    /// is about no learner.</summary>
+    private async Task<Privacy.Access.AccessDecision?> DecideAsync(
+        ClientAccess access, AccessAction action, DocumentAddress address, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        if (address.Kind == DocumentKind.ActivityProfile || address.AgentIfi is not { } ifi)
+        {
+            return null;
+        }
+
+        // The same pseudonym as the agent's statements (normalised IFI, tenant key): one learner, one set of rules.
+        var learner = crypto.LearnerPseudonym(access.Client.TenantId, ifi);
+        var outcome = await gate.DecideRecordsAsync(access.Principal, action, access.Purpose, [learner], cancellationToken);
+        return outcome.Decisions[0];
+    }
 
     public static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var mediaType)

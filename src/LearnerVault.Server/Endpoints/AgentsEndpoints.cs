@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using LearnerVault.Server.Auth;
 using LearnerVault.Server.Documents;
 using LearnerVault.Server.Pipeline;
+using LearnerVault.Server.Statements;
+using LearnerVault.Xapi;
 
 namespace LearnerVault.Server.Endpoints;
 
@@ -10,7 +12,8 @@ namespace LearnerVault.Server.Endpoints;
 /// The xAPI Agents resource (xAPI Communication 2.4): the Person object joining what the LRS knows of an agent. Until the
 /// identity vault links a learner's identifiers, the LRS knows no more than the request says, so the Person holds the
 /// given agent's identifier and name; that reveals nothing, but the resource still asks for a reading scope, because
-/// once identifiers are joined it will reveal them.
+/// once identifiers are joined it will reveal them. For the same reason it is a read of the agent's statements put to the
+/// access gate (and logged): a denied agent is a 404.
 /// </summary>
 public static class AgentsEndpoints
 {
@@ -22,7 +25,7 @@ public static class AgentsEndpoints
         return app;
     }
 
-    private static async Task GetAsync(HttpContext context)
+    private static async Task GetAsync(HttpContext context, StatementService statements)
     {
         var client = context.Client();
         if (!Scopes.CanReadAllStatements(client) && !Scopes.CanReadProfiles(client))
@@ -45,6 +48,11 @@ public static class AgentsEndpoints
         }
 
         using var agent = DocumentParameters.AgentParameter(query, allowGroup: false);
+        if (!await statements.MayReadAgentAsync(context.Access(), Ifi.Normalise(agent.RootElement)!, context.RequestAborted))
+        {
+            throw new XapiException(404, "No such agent.");
+        }
+
         await JsonResponse.WriteAsync(context, Person(agent.RootElement));
     }
 

@@ -42,7 +42,8 @@ public static partial class UnhandledErrors
     /// wrong: a failure to connect or a timeout (an NpgsqlException that is not a server error), or a server error of the
     /// classes that mean "not now" — connection exceptions (08), insufficient resources (53), operator intervention
     /// (57P: shutdown, crash recovery, cannot connect now), and a database that does not accept connections (55000 on
-    /// connect, 3D000 while a database is being recreated).
+    /// connect, 3D000 while a database is being recreated). An access log that cannot be written counts too: the access it
+    /// would have recorded was refused.
     /// </summary>
     public static bool IsStoreUnavailable(Exception error)
     {
@@ -58,6 +59,9 @@ public static partial class UnhandledErrors
                 case NpgsqlException:
                     return true;
                 case TimeoutException:
+                    return true;
+                case Audit.AccessLogUnavailableException:
+                    // The access could not be traced, so it did not happen: a store outage as far as the client knows.
                     return true;
             }
         }

@@ -8,6 +8,9 @@ public sealed class XapiContext
 {
     public XapiVersion Version { get; set; } = XapiVersion.V2_0_0;
     public ClientRecord? Client { get; set; }
+
+    /// <summary>The client as a principal and the purpose of the request (X-LearnerVault-Purpose, else its first).</summary>
+    public Access.ClientAccess? Access { get; set; }
 }
 
 public static class XapiContextExtensions
@@ -29,4 +32,8 @@ public static class XapiContextExtensions
     /// <summary>The authenticated client; only valid behind the authentication step.</summary>
     public static ClientRecord Client(this HttpContext context) =>
         context.Xapi().Client ?? throw new InvalidOperationException("The request was not authenticated.");
+
+    /// <summary>The authenticated client's principal and the request's purpose; only valid behind the authentication step.</summary>
+    public static Access.ClientAccess Access(this HttpContext context) =>
+        context.Xapi().Access ?? throw new InvalidOperationException("The request was not authenticated.");
 }

@@ -7,7 +7,7 @@ using LearnerVault.Xapi;
 namespace LearnerVault.Server.Pipeline;
 
 /// <summary>
-/// The steps every xAPI request passes, in order: alternate syntax → version header → authentication. Errors
+/// The steps every xAPI request passes, in order: alternate syntax → version header → authentication → purpose. Errors
 /// are answered here with the status the specification names, and the negotiated version is echoed on every
 /// response, errors included.
 /// </summary>
@@ -70,6 +70,9 @@ public sealed class XapiPipeline(RequestDelegate next, ClientAuthenticator authe
                 }
 
                 xapi.Client = client;
+                // The purpose every access of this request is decided and logged for: refused here (400/403) when the
+                // header names no purpose or one the client did not declare, before anything is read or written.
+                xapi.Access = Access.ClientAccess.For(client, context.Request.Headers[Access.ClientAccess.PurposeHeader].ToString());
                 await AddConsistentThroughAsync(context, isStatementRead, client.TenantId);
             }
 

@@ -1,7 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LearnerVault.Privacy;
+using LearnerVault.Privacy.Access;
+using LearnerVault.Server.Access;
 using LearnerVault.Server.Activities;
+using LearnerVault.Server.Auth;
 using LearnerVault.Server.Options;
 using LearnerVault.Storage;
 using LearnerVault.Xapi;
@@ -9,21 +12,29 @@ using LearnerVault.Xapi;
 namespace LearnerVault.Server.Statements;
 
 /// <summary>
-/// Statements in and out: validation, preparation, pseudonymous index terms and envelope encryption on the
-/// way in; decryption, the stored/timestamp properties and the requested format on the way out.
+/// Statements in and out: validation, preparation, the access gate, pseudonymous index terms and envelope encryption on
+/// the way in; the access gate, decryption, the stored/timestamp properties and the requested format on the way out.
+/// Every statement read or written here is put to <see cref="IAccessGate"/> first: there is no path around it.
 /// </summary>
-public sealed class StatementService(IStatementStore store, IKeyStore keys, TenantCrypto crypto, ServerOptions options, ActivityDefinitionService definitions) : IStatementIngest
+public sealed class StatementService(
+    IStatementStore store, IKeyStore keys, TenantCrypto crypto, ServerOptions options, ActivityDefinitionService definitions, IAccessGate gate)
+    : IStatementIngest
 {
     /// <summary>Attachment data in (checked, sealed, written with the statements) and out.</summary>
     public StatementAttachments Attachments { get; } = new(store, keys, crypto);
 
+    /// <summary>Ingest outside HTTP (the demo seeder): the client acting for its first declared purpose.</summary>
     public Task<IReadOnlyList<Guid>> IngestAsync(ClientRecord client, IReadOnlyList<JsonElement> statements, XapiVersion version, CancellationToken cancellationToken = default) =>
-        IngestAsync(client, statements, version, null, null, cancellationToken);
+        IngestAsync(ClientAccess.For(client), statements, version, null, null, cancellationToken);
 
     /// <param name="putId">For PUT: the statementId parameter, which the statement's own id (if any) must equal.</param>
     /// <param name="parts">The attachment parts of a multipart/mixed request; null for application/json.</param>
-    public async Task<IReadOnlyList<Guid>> IngestAsync(ClientRecord client, IReadOnlyList<JsonElement> statements, XapiVersion version, Guid? putId, AttachmentParts? parts, CancellationToken cancellationToken)
+    /// <exception cref="StatementRejectedException">Invalid (400), too many (413), denied by the access gate (403: nothing
+    /// of the batch is stored), or conflicting with a stored statement (409).</exception>
+    public async Task<IReadOnlyList<Guid>> IngestAsync(ClientAccess access, IReadOnlyList<JsonElement> statements, XapiVersion version, Guid? putId, AttachmentParts? parts, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(access);
+        var client = access.Client;
         if (statements.Count == 0)
         {
             throw new StatementRejectedException(400, "The request contains no statement.");
@@ -38,6 +49,7 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
         var records = new StatementRecord[statements.Count];
         var ids = new Guid[statements.Count];
         var prepared = new (JsonObject Statement, StatementFacts Facts)[statements.Count];
+        var learners = new byte[]?[statements.Count];
         var seen = new HashSet<Guid>();
         for (var i = 0; i < statements.Count; i++)
         {
@@ -62,13 +74,30 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
 
             ids[i] = id;
             prepared[i] = (statement, StatementFactsExtractor.Extract(statement));
+            learners[i] = prepared[i].Facts.LearnerIfi is { } ifi ? crypto.LearnerPseudonym(client.TenantId, ifi) : null;
+        }
+
+        // After validation, before anything is stored (learner keys included): the decision for every learner of the
+        // batch, logged durably. One denial refuses the whole batch, as any other error does.
+        var outcome = await gate.DecideRecordsAsync(access.Principal, AccessAction.StatementsWrite, access.Purpose, learners, cancellationToken);
+        if (outcome.FirstDenial is { } denial)
+        {
+            var at = outcome.Decisions.ToList().IndexOf(denial);
+            var where = statements.Count > 1 ? $"Statement {at}: " : string.Empty;
+            throw new StatementRejectedException(403,
+                $"{where}the access decision refused to store this learner's data for the purpose '{access.Purpose.Name}' ({denial.ReasonCode}); nothing was stored.");
         }
 
         // All learner keys of the batch at once: new learners cost one durable key-store write per batch.
-        var learnerKeys = LearnerKeys(client.TenantId, prepared);
+        var learnerKeys = LearnerKeys(client.TenantId, learners);
         for (var i = 0; i < prepared.Length; i++)
         {
-            records[i] = Seal(client, prepared[i].Statement, prepared[i].Facts, ids[i], learnerKeys[i] ?? keys.GetTenantDataKey(client.TenantId));
+            records[i] = Seal(client, prepared[i].Statement, prepared[i].Facts, ids[i], learnerKeys[i] ?? keys.GetTenantDataKey(client.TenantId)) with
+            {
+                Learner = learners[i],
+                // Kept (the sending app does not fail) but never processed further: no client ever reads it back.
+                Restricted = outcome.Decisions[i].StoreRestricted,
+            };
         }
 
         Attachments.Attach(client.TenantId, statements, records, parts);
@@ -85,6 +114,77 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
         await definitions.RecordAsync(client, statements);
         return ids;
     }
+
+    /// <summary>
+    /// One statement by id (<paramref name="voided"/>: asked for as voidedStatementId), opened, if the client may read it:
+    /// not found, of another client under statements/read/mine, denied by the access gate, stored restricted, or erased
+    /// all answer null alike, so a 404 never tells which.
+    /// </summary>
+    public async Task<OpenedStatement?> GetAsync(ClientAccess access, Guid id, bool voided, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        var tenant = access.Client.TenantId;
+        var stored = await store.GetAsync(tenant, id, cancellationToken);
+        if (stored is null || stored.Voided != voided || (OnlyOwn(access) && stored.ClientId != access.Client.Id))
+        {
+            return null;
+        }
+
+        var outcome = await gate.DecideRecordsAsync(
+            access.Principal, AccessAction.StatementsRead, access.Purpose, [new GateRecord(stored.Learner, stored.Restricted)], cancellationToken);
+        return outcome.AllAllowed && Open(tenant, stored) is { } statement ? new OpenedStatement(stored, statement) : null;
+    }
+
+    /// <summary>
+    /// A page of a statement query, opened: the statements the access gate allows, in order. Withheld ones are left out,
+    /// so a page may be shorter than the limit while <see cref="OpenedPage.ContinueAfter"/> still leads on.
+    /// </summary>
+    public async Task<OpenedPage> QueryAsync(ClientAccess access, StatementQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        ArgumentNullException.ThrowIfNull(query);
+        var tenant = access.Client.TenantId;
+        var page = await store.QueryAsync(tenant, OnlyOwn(access) ? query with { ClientId = access.Client.Id } : query, cancellationToken);
+        if (page.Statements.Count == 0)
+        {
+            return new OpenedPage([], page.ContinueAfter);
+        }
+
+        var outcome = await gate.DecideRecordsAsync(
+            access.Principal,
+            AccessAction.StatementsRead,
+            access.Purpose,
+            [.. page.Statements.Select(s => new GateRecord(s.Learner, s.Restricted))],
+            cancellationToken);
+        var opened = new List<OpenedStatement>(page.Statements.Count);
+        for (var i = 0; i < page.Statements.Count; i++)
+        {
+            if (outcome.Decisions[i].Allowed && Open(tenant, page.Statements[i]) is { } statement)
+            {
+                opened.Add(new OpenedStatement(page.Statements[i], statement));
+            }
+        }
+
+        return new OpenedPage(opened, page.ContinueAfter);
+    }
+
+    /// <summary>
+    /// Whether the client may read what the LRS knows about an agent (the Agents resource): a read of that learner's
+    /// statements, decided and logged as such.
+    /// </summary>
+    public async Task<bool> MayReadAgentAsync(ClientAccess access, string normalisedIfi, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        var outcome = await gate.DecideRecordsAsync(
+            access.Principal,
+            AccessAction.StatementsRead,
+            access.Purpose,
+            [crypto.LearnerPseudonym(access.Client.TenantId, normalisedIfi)],
+            cancellationToken);
+        return outcome.AllAllowed;
+    }
+
+    private static bool OnlyOwn(ClientAccess access) => !Scopes.CanReadAllStatements(access.Client);
 
     /// <summary>Decrypts a stored statement and adds what the LRS reports: stored, and timestamp when the client sent none.</summary>
     /// <returns>Null when the statement's key was destroyed (the learner was erased).</returns>
@@ -108,17 +208,18 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
         return statement;
     }
 
-    /// <summary>The data key of each statement's learner, or null for a statement that describes no identifiable learner.</summary>
-    private DataKey?[] LearnerKeys(Guid tenant, (JsonObject Statement, StatementFacts Facts)[] prepared)
+    /// <summary>The data key of each statement's learner (by pseudonym), or null for a statement that describes no
+    /// identifiable learner.</summary>
+    private DataKey?[] LearnerKeys(Guid tenant, byte[]?[] learners)
     {
-        var result = new DataKey?[prepared.Length];
-        var pseudonyms = new List<byte[]>(prepared.Length);
-        var positions = new List<int>(prepared.Length);
-        for (var i = 0; i < prepared.Length; i++)
+        var result = new DataKey?[learners.Length];
+        var pseudonyms = new List<byte[]>(learners.Length);
+        var positions = new List<int>(learners.Length);
+        for (var i = 0; i < learners.Length; i++)
         {
-            if (prepared[i].Facts.LearnerIfi is { } learner)
+            if (learners[i] is { } learner)
             {
-                pseudonyms.Add(crypto.LearnerPseudonym(tenant, learner));
+                pseudonyms.Add(learner);
                 positions.Add(i);
             }
         }
@@ -181,6 +282,12 @@ public sealed class StatementService(IStatementStore store, IKeyStore keys, Tena
         },
     };
 }
+
+/// <summary>A statement read back and decrypted (without format applied).</summary>
+public sealed record OpenedStatement(StoredStatement Stored, JsonObject Statement);
+
+/// <summary>The statements of a query page the client may read, and where the query continues (null: no more).</summary>
+public sealed record OpenedPage(IReadOnlyList<OpenedStatement> Statements, long? ContinueAfter);
 
 /// <summary>Normal forms of searchable values shared by ingest and query.</summary>
 public static class TermValues

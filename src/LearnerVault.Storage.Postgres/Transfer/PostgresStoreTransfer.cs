@@ -134,7 +134,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
         await using var connection = await data.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var writer = await connection.BeginBinaryImportAsync(
-            "COPY statements (tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp) FROM STDIN (FORMAT binary)", ct))
+            "COPY statements (tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp, learner, restricted) FROM STDIN (FORMAT binary)", ct))
         {
             foreach (var (r, seq, terms) in numbered)
             {
@@ -152,6 +152,8 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
                 await writer.WriteAsync(r.IsVoiding, NpgsqlDbType.Boolean, ct);
                 await writer.WriteAsync(r.Voided, NpgsqlDbType.Boolean, ct);
                 await writer.WriteAsync(r.HasTimestamp, NpgsqlDbType.Boolean, ct);
+                await WriteNullableAsync(writer, r.Learner, NpgsqlDbType.Bytea, ct);
+                await writer.WriteAsync(r.Restricted, NpgsqlDbType.Boolean, ct);
             }
 
             await writer.CompleteAsync(ct);
@@ -346,13 +348,15 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
 
         await foreach (var row in ReadAsync(false,
             """
-            SELECT tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp
+            SELECT tenant_id, seq, id, stored, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp,
+                   learner, restricted
             FROM statements ORDER BY tenant_id, seq;
             """,
             r => new StatementRow(
                 r.GetGuid(0), r.GetGuid(2), r.GetInt64(1), Time(r, 3), r.GetInt64(4), r.GetInt64(5), (byte[])r[6], (byte[])r[7],
                 StoredTermSet.FromBlob((byte[])r[8]).ToIndexTerms(), r.IsDBNull(9) ? null : r.GetGuid(9), r.GetBoolean(10), r.GetBoolean(11), r.GetBoolean(12),
-                carried.TryGetValue((r.GetGuid(0), r.GetInt64(1)), out var hashKeys) ? hashKeys : []), ct))
+                carried.TryGetValue((r.GetGuid(0), r.GetInt64(1)), out var hashKeys) ? hashKeys : [],
+                r.IsDBNull(13) ? null : (byte[])r[13], r.GetBoolean(14)), ct))
         {
             yield return row;
         }

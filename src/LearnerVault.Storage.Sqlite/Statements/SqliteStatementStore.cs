@@ -123,7 +123,11 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
             (byte[])row.GetValue(2),
             row.GetInt64(3) != 0,
             row.GetInt64(4) != 0,
-            row.GetInt64(5));
+            row.GetInt64(5))
+        {
+            Learner = row.IsDBNull(6) ? null : (byte[])row.GetValue(6),
+            Restricted = row.GetInt64(7) != 0,
+        };
     }
 
     public async Task<StatementPage> QueryAsync(Guid tenantId, StatementQuery query, CancellationToken cancellationToken = default)
@@ -265,7 +269,11 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
                 (byte[])row.GetValue(3),
                 Voided: false,
                 row.GetInt64(4) != 0,
-                row.GetInt64(5)));
+                row.GetInt64(5))
+            {
+                Learner = row.IsDBNull(6) ? null : (byte[])row.GetValue(6),
+                Restricted = row.GetInt64(7) != 0,
+            });
         }
     }
 

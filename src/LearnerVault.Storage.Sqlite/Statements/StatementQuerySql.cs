@@ -11,8 +11,8 @@ namespace LearnerVault.Storage.Sqlite;
 /// </summary>
 internal static class StatementQuerySql
 {
-    private const string RowColumns = "seq, key_id, blob, voided, has_timestamp, client_id";
-    private const string PageColumns = "s.seq, s.id, s.key_id, s.blob, s.has_timestamp, s.client_id";
+    private const string RowColumns = "seq, key_id, blob, voided, has_timestamp, client_id, learner, restricted";
+    private const string PageColumns = "s.seq, s.id, s.key_id, s.blob, s.has_timestamp, s.client_id, s.learner, s.restricted";
 
     /// <summary>A merged statement by id.</summary>
     public const string GetMerged = $"""

@@ -114,11 +114,12 @@ internal sealed class StatementWriter : IAsyncDisposable
             WHERE tenant_no = $t AND ref_target = $id AND ref_target IS NOT NULL;
             """, ("$t", Integer), ("$id", Blob));
         insertStatement = SqliteConnections.Prepare(connection, """
-            INSERT INTO statements (seq, tenant_no, id, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp)
-            VALUES ($seq, $t, $id, $key, $client, $blob, $hash, $terms, $ref, $isVoiding, $voided, $hasTimestamp);
+            INSERT INTO statements (seq, tenant_no, id, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp, learner, restricted)
+            VALUES ($seq, $t, $id, $key, $client, $blob, $hash, $terms, $ref, $isVoiding, $voided, $hasTimestamp, $learner, $restricted);
             """,
             ("$seq", Integer), ("$t", Integer), ("$id", Blob), ("$key", Integer), ("$client", Integer), ("$blob", Blob),
-            ("$hash", Blob), ("$terms", Blob), ("$ref", Blob), ("$isVoiding", Integer), ("$voided", Integer), ("$hasTimestamp", Integer));
+            ("$hash", Blob), ("$terms", Blob), ("$ref", Blob), ("$isVoiding", Integer), ("$voided", Integer), ("$hasTimestamp", Integer),
+            ("$learner", Blob), ("$restricted", Integer));
         markVoided = SqliteConnections.Prepare(connection, "UPDATE statements SET voided = 1 WHERE seq = $seq;", ("$seq", Integer));
         updateTerms = SqliteConnections.Prepare(connection, "UPDATE statements SET terms = $terms WHERE seq = $seq;", ("$terms", Blob), ("$seq", Integer));
         selectSegment = SqliteConnections.Prepare(connection, "SELECT id FROM segments WHERE first_seq <= $seq AND last_seq >= $seq;", ("$seq", Integer));
@@ -412,6 +413,8 @@ internal sealed class StatementWriter : IAsyncDisposable
             p[9].Value = statement.IsVoiding ? 1L : 0L;
             p[10].Value = voided ? 1L : 0L;
             p[11].Value = statement.HasTimestamp ? 1L : 0L;
+            p[12].Value = (object?)statement.Learner ?? DBNull.Value;
+            p[13].Value = statement.Restricted ? 1L : 0L;
             insertStatement.ExecuteNonQuery();
             if (statement.Attachments.Count > 0)
             {

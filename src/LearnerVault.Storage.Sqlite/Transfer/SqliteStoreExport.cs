@@ -132,7 +132,7 @@ public sealed class SqliteStoreExport : IStoreExport
         await foreach (var row in Rows(data, dataSnapshot,
             """
             SELECT s.seq, t.id, s.id, s.key_id, s.client_id, s.blob, s.content_hash, s.terms, s.ref_target,
-                   s.is_voiding, s.voided, s.has_timestamp
+                   s.is_voiding, s.voided, s.has_timestamp, s.learner, s.restricted
             FROM statements s JOIN tenants t ON t.no = s.tenant_no
             ORDER BY s.tenant_no, s.seq;
             """,
@@ -143,7 +143,8 @@ public sealed class SqliteStoreExport : IStoreExport
                     Guid(r, 1), Guid(r, 2), seq, SqliteValues.FromUnixMicroseconds(seq), r.GetInt64(3), r.GetInt64(4),
                     (byte[])r[5], (byte[])r[6], StoredTermSet.FromBlob((byte[])r[7]).ToIndexTerms(), r.IsDBNull(8) ? null : Guid(r, 8),
                     r.GetInt64(9) != 0, r.GetInt64(10) != 0, r.GetInt64(11) != 0,
-                    carried.TryGetValue(seq, out var hashKeys) ? hashKeys : []);
+                    carried.TryGetValue(seq, out var hashKeys) ? hashKeys : [],
+                    r.IsDBNull(12) ? null : (byte[])r[12], r.GetInt64(13) != 0);
             },
             ct))
         {

@@ -144,7 +144,8 @@ public sealed class ContentDigest
     public void Add(StatementRow row) => Add(TransferTable.Statements, w => w
         .Guid(row.TenantId).Guid(row.Id).Time(row.Stored).Int(row.KeyId).Int(row.ClientId).Bytes(row.Blob).Bytes(row.ContentHash)
         .Set(row.Terms.Select(t => new[] { (byte)t.Kind }.Concat(t.Hash).ToArray()))
-        .Guid(row.RefTarget).Bool(row.IsVoiding).Bool(row.Voided).Bool(row.HasTimestamp).Set(row.Attachments));
+        .Guid(row.RefTarget).Bool(row.IsVoiding).Bool(row.Voided).Bool(row.HasTimestamp).Set(row.Attachments)
+        .Bytes(row.Learner).Bool(row.Restricted));
 
     public void Add(DocumentRow row) => Add(TransferTable.Documents, w => w
         .Guid(row.TenantId).Int((long)row.Key.Kind).Bytes(row.Key.Activity).Bytes(row.Key.Agent).Bytes(row.Key.Registration).Bytes(row.Key.Id)

@@ -16,6 +16,8 @@ public sealed record KeyRow(long Id, Guid TenantId, int Purpose, byte[]? Learner
 /// the source; the target may number them differently but keeps the order and <see cref="Stored"/>.</summary>
 /// <param name="Terms">Its index terms, inherited ones included (the writing client is <see cref="ClientId"/>, not a term).</param>
 /// <param name="Attachments">Hash keys of the attachment contents the statement carried when it was written.</param>
+/// <param name="Learner">The learner pseudonym it was written with (<see cref="StatementRecord.Learner"/>); null for none.</param>
+/// <param name="Restricted">Stored under restriction of processing (<see cref="StatementRecord.Restricted"/>).</param>
 public sealed record StatementRow(
     Guid TenantId,
     Guid Id,
@@ -30,7 +32,9 @@ public sealed record StatementRow(
     bool IsVoiding,
     bool Voided,
     bool HasTimestamp,
-    IReadOnlyList<byte[]> Attachments);
+    IReadOnlyList<byte[]> Attachments,
+    byte[]? Learner,
+    bool Restricted);
 
 public sealed record AttachmentRow(Guid TenantId, byte[] HashKey, long KeyId, byte[] Blob, long References);
 
