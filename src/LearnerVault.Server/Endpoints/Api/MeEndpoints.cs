@@ -137,7 +137,7 @@ public static class MeEndpoints
 
         var learnerId = await TargetLearnerAsync(caller, learner, store, ct);
         await gate.RequireLearnerAsync(caller.AsDataSubject(learnerId), AccessAction.AccessLogRead, learnerId, ct);
-        var pseudonyms = await LearnerLog.PseudonymsAsync(gate, store, caller.TenantId, learnerId, ct);
+        var pseudonyms = await LearnerLog.PseudonymsAsync(gate, caller.TenantId, learnerId, ct);
         return TypedResults.Ok(await LearnerLog.PageAsync(log, caller.TenantId, pseudonyms, before, pageSize, ct));
     }
 
@@ -181,13 +181,9 @@ public static class LearnerLog
 {
     private const int MaxWindow = 100_000;
 
-    /// <summary>The pseudonyms the learner's entries are written under: those of their registered identifiers.</summary>
-    public static async Task<IReadOnlyList<byte[]>> PseudonymsAsync(IAccessGate gate, IPrivacyStore store, Guid tenantId, Guid learnerId, CancellationToken ct)
-    {
-        _ = gate;
-        var learner = await store.GetLearnerAsync(tenantId, learnerId, ct);
-        return learner?.Pseudonyms ?? [];
-    }
+    /// <summary>The pseudonyms the learner's entries are written under (the gate knows which).</summary>
+    public static Task<IReadOnlyList<byte[]>> PseudonymsAsync(IAccessGate gate, Guid tenantId, Guid learnerId, CancellationToken ct) =>
+        gate.LearnerLogPseudonymsAsync(tenantId, learnerId, ct);
 
     /// <summary>Up to <paramref name="limit"/> entries with a position below <paramref name="before"/>, newest first.</summary>
     public static async Task<AccessLogPage> PageAsync(
