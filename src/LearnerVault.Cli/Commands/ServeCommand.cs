@@ -1,7 +1,7 @@
 using System.CommandLine;
 using LearnerVault.Cli.Demo;
-using LearnerVault.Server.Accounts;
 using LearnerVault.Server;
+using LearnerVault.Server.Accounts;
 using LearnerVault.Server.Administration;
 using LearnerVault.Server.Options;
 using LearnerVault.Server.Statements;

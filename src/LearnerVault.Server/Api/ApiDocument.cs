@@ -5,7 +5,8 @@ namespace LearnerVault.Server.Api;
 /// <summary>The admin API's OpenAPI document, served at <see cref="Route"/> without credentials.</summary>
 public static class ApiDocument
 {
-    public const string Name = "api";
+    // MapOpenApi serves "v1" at a route without {documentName}.
+    public const string Name = "v1";
     public const string Route = "/api/openapi.json";
 
     public static void Configure(OpenApiOptions options)

@@ -88,66 +88,66 @@ public sealed class AccessGateProperties(AccessKit kit) : IClassFixture<AccessKi
             switch (op.Kind)
             {
                 case OpKind.Give or OpKind.Withdraw when learnerIds[op.Learner] is { } learner:
-                {
-                    var consentPurpose = Purpose.Parse(((string[])["instruction", "assessment", "research", "vendor:kolibri"])[op.Purpose]);
-                    var give = op.Kind == OpKind.Give;
-                    await kit.ConsentAsync(tenant, learner, consentPurpose, give ? ConsentChoice.Given : ConsentChoice.Withdrawn, op.ByGuardian ? guardians[op.Learner] : null);
-                    // A withdrawal counts from anyone; a giving only from the learner when of age, a guardian when a minor.
-                    var counts = !give || op.ByGuardian == (op.Learner == 1);
-                    if (counts)
                     {
-                        latest[(op.Learner, consentPurpose.Name)] = give;
-                    }
+                        var consentPurpose = Purpose.Parse(((string[])["instruction", "assessment", "research", "vendor:kolibri"])[op.Purpose]);
+                        var give = op.Kind == OpKind.Give;
+                        await kit.ConsentAsync(tenant, learner, consentPurpose, give ? ConsentChoice.Given : ConsentChoice.Withdrawn, op.ByGuardian ? guardians[op.Learner] : null);
+                        // A withdrawal counts from anyone; a giving only from the learner when of age, a guardian when a minor.
+                        var counts = !give || op.ByGuardian == (op.Learner == 1);
+                        if (counts)
+                        {
+                            latest[(op.Learner, consentPurpose.Name)] = give;
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case OpKind.Write:
-                {
-                    var id = Guid.NewGuid();
-                    using var request = new HttpRequestMessage(HttpMethod.Post, "statements")
                     {
-                        Content = XapiJson.Content(AccessKit.Statement(Mailboxes[op.Learner], id)),
-                    };
-                    request.Headers.Add("X-LearnerVault-Purpose", purpose);
-                    using var response = await http.SendAsync(request, AccessKit.Ct);
-                    var lawful = Lawful(op.Learner, purpose);
-                    if (response.StatusCode != (lawful ? HttpStatusCode.OK : HttpStatusCode.Forbidden))
-                    {
-                        return Fail($"write for {purpose} of learner {op.Learner}: {response.StatusCode}, lawful {lawful}");
-                    }
+                        var id = Guid.NewGuid();
+                        using var request = new HttpRequestMessage(HttpMethod.Post, "statements")
+                        {
+                            Content = XapiJson.Content(AccessKit.Statement(Mailboxes[op.Learner], id)),
+                        };
+                        request.Headers.Add("X-LearnerVault-Purpose", purpose);
+                        using var response = await http.SendAsync(request, AccessKit.Ct);
+                        var lawful = Lawful(op.Learner, purpose);
+                        if (response.StatusCode != (lawful ? HttpStatusCode.OK : HttpStatusCode.Forbidden))
+                        {
+                            return Fail($"write for {purpose} of learner {op.Learner}: {response.StatusCode}, lawful {lawful}");
+                        }
 
-                    if (lawful)
-                    {
-                        stored[id] = op.Learner;
-                    }
+                        if (lawful)
+                        {
+                            stored[id] = op.Learner;
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case OpKind.Query:
-                {
-                    var returned = await QueryAsync(http, purpose);
-                    var expected = stored.Where(s => Lawful(s.Value, purpose)).Select(s => s.Key).ToHashSet();
-                    if (!returned.SetEquals(expected))
                     {
-                        return Fail($"query for {purpose}: {returned.Count} returned, {expected.Count} lawful, {returned.Except(expected).Count()} unlawful");
-                    }
+                        var returned = await QueryAsync(http, purpose);
+                        var expected = stored.Where(s => Lawful(s.Value, purpose)).Select(s => s.Key).ToHashSet();
+                        if (!returned.SetEquals(expected))
+                        {
+                            return Fail($"query for {purpose}: {returned.Count} returned, {expected.Count} lawful, {returned.Except(expected).Count()} unlawful");
+                        }
 
-                    break;
-                }
+                        break;
+                    }
 
                 case OpKind.ReadById when stored.Count > 0:
-                {
-                    var (id, learner) = stored.ElementAt(op.Pick % stored.Count);
-                    var status = await AccessKit.GetByIdAsync(http, id, purpose);
-                    if (status != (Lawful(learner, purpose) ? HttpStatusCode.OK : HttpStatusCode.NotFound))
                     {
-                        return Fail($"read by id for {purpose} of learner {learner}: {status}");
-                    }
+                        var (id, learner) = stored.ElementAt(op.Pick % stored.Count);
+                        var status = await AccessKit.GetByIdAsync(http, id, purpose);
+                        if (status != (Lawful(learner, purpose) ? HttpStatusCode.OK : HttpStatusCode.NotFound))
+                        {
+                            return Fail($"read by id for {purpose} of learner {learner}: {status}");
+                        }
 
-                    break;
-                }
+                        break;
+                    }
             }
         }
 

@@ -119,13 +119,22 @@ public sealed class RightsTests : IAsyncLifetime
         await ApiAssert.OkAsync(
             await dpo.PostAsJsonAsync($"api/learners/{ana}/consents", new
             {
-                purpose = "research", choice = "withdrawn", givenBy = "learner", channel = "paper form", noticeVersion = "2026-01",
+                purpose = "research",
+                choice = "withdrawn",
+                givenBy = "learner",
+                channel = "paper form",
+                noticeVersion = "2026-01",
             }),
             HttpStatusCode.Created);
         await ApiAssert.ProblemAsync(
             await dpo.PostAsJsonAsync($"api/learners/{ana}/consents", new
             {
-                purpose = "research", choice = "given", givenBy = "guardian", guardianId = parentId, channel = "paper form", noticeVersion = "1",
+                purpose = "research",
+                choice = "given",
+                givenBy = "guardian",
+                guardianId = parentId,
+                channel = "paper form",
+                noticeVersion = "1",
             }),
             (HttpStatusCode)422, "invalid");
 
@@ -164,7 +173,11 @@ public sealed class RightsTests : IAsyncLifetime
         Assert.Equal(unknown.ToJsonString(), notFound.ToJsonString());
         await ApiAssert.ProblemAsync(await otherAdmin.PostAsJsonAsync($"api/learners/{ana}/consents", new
         {
-            purpose = "research", choice = "given", givenBy = "learner", channel = "paper", noticeVersion = "1",
+            purpose = "research",
+            choice = "given",
+            givenBy = "learner",
+            channel = "paper",
+            noticeVersion = "1",
         }), HttpStatusCode.NotFound, "not-found");
 
         bool IsCrossTenant(JsonNode? e) =>
