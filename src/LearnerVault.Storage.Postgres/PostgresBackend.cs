@@ -52,6 +52,7 @@ public sealed class PostgresBackend : IStorageBackend
         Documents = documents;
         ActivityDefinitions = definitions;
         AccessLog = new PostgresAccessLogStore(data);
+        Privacy = new PostgresPrivacyStore(data);
     }
 
     public string Kind => "postgres";
@@ -68,7 +69,7 @@ public sealed class PostgresBackend : IStorageBackend
 
     public IAccessLogStore AccessLog { get; }
 
-    public IPrivacyStore Privacy => throw new NotSupportedException("The PostgreSQL privacy store is not implemented yet.");
+    public IPrivacyStore Privacy { get; }
 
     public IKeyStore Keys => keys;
 

@@ -56,3 +56,15 @@ public sealed class PostgresAccessLogStoreContractTests : AccessLogStoreContract
         return new AccessLogNode(backend.AccessLog, backend.DisposeAsync);
     }
 }
+
+/// <summary>The privacy store contract against PostgreSQL.</summary>
+[Trait("Backend", "postgres")]
+public sealed class PostgresPrivacyStoreContractTests : PrivacyStoreContractTests
+{
+    protected override async ValueTask<PrivacyStoreHandle> OpenAsync()
+    {
+        var options = await PostgresTestServer.SharedDatabaseAsync();
+        var backend = PostgresBackend.Open(options, PostgresTestServer.MasterKey, TimeProvider.System);
+        return new PrivacyStoreHandle(backend.Privacy, backend.DisposeAsync);
+    }
+}

@@ -1,8 +1,13 @@
 using System.Runtime.CompilerServices;
 using LearnerVault.Privacy.Audit;
+using LearnerVault.Storage.People;
 using LearnerVault.Storage.Transfer;
 using Npgsql;
 using NpgsqlTypes;
+using ConsentChoice = LearnerVault.Privacy.Access.ConsentChoice;
+using ConsentGiver = LearnerVault.Privacy.Access.ConsentGiver;
+using ConsentRecord = LearnerVault.Privacy.Access.ConsentRecord;
+using Purpose = LearnerVault.Privacy.Access.Purpose;
 
 namespace LearnerVault.Storage.Postgres;
 
@@ -56,7 +61,10 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
     public async Task<bool> IsEmptyAsync(CancellationToken ct)
     {
         await using var dataCommand = data.CreateCommand(
-            "SELECT NOT EXISTS (SELECT 1 FROM tenants) AND NOT EXISTS (SELECT 1 FROM statements) AND NOT EXISTS (SELECT 1 FROM documents);");
+            """
+            SELECT NOT EXISTS (SELECT 1 FROM tenants) AND NOT EXISTS (SELECT 1 FROM statements) AND NOT EXISTS (SELECT 1 FROM documents)
+                AND NOT EXISTS (SELECT 1 FROM people) AND NOT EXISTS (SELECT 1 FROM learners);
+            """);
         await using var keysCommand = keys.CreateCommand("SELECT NOT EXISTS (SELECT 1 FROM keys);");
         return await dataCommand.ExecuteScalarAsync(ct) is true && await keysCommand.ExecuteScalarAsync(ct) is true;
     }
@@ -251,6 +259,112 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
             await w.WriteAsync(r.Checkpoint.Signature, NpgsqlDbType.Bytea, ct);
         }, ct);
 
+    public Task WritePeopleAsync(IReadOnlyList<PersonRecord> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY people (tenant_id, id, roles, login_key, profile, learner_id, created, disabled) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(PrivacyValues.RoleNames(r.Roles), NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+            await WriteNullableAsync(w, r.LoginKey, NpgsqlDbType.Bytea, ct);
+            await WriteNullableAsync(w, r.Profile, NpgsqlDbType.Bytea, ct);
+            await WriteNullableAsync(w, r.LearnerId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(Utc(r.Created), NpgsqlDbType.TimestampTz, ct);
+            await WriteNullableAsync<DateTime>(w, r.Disabled is { } d ? Utc(d) : null, NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    public Task WriteAccountsAsync(IReadOnlyList<AccountCredentials> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY accounts (tenant_id, person_id, password_hash, failed_attempts, locked_until, totp_secret, totp_confirmed, totp_last_step, updated) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.PersonId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.PasswordHash, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.FailedAttempts, NpgsqlDbType.Integer, ct);
+            await WriteNullableAsync<DateTime>(w, r.LockedUntil is { } l ? Utc(l) : null, NpgsqlDbType.TimestampTz, ct);
+            await WriteNullableAsync(w, r.TotpSecret, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.TotpConfirmed, NpgsqlDbType.Boolean, ct);
+            await w.WriteAsync(r.TotpLastStep, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(Utc(r.Updated), NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    public Task WriteAuthTokensAsync(IReadOnlyList<AuthTokenRecord> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY auth_tokens (tenant_id, token_hash, person_id, kind, label, created, expires, revoked) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.TokenHash, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.PersonId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync((short)r.Kind, NpgsqlDbType.Smallint, ct);
+            await WriteNullableAsync(w, r.Label, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(Utc(r.Created), NpgsqlDbType.TimestampTz, ct);
+            await w.WriteAsync(Utc(r.Expires), NpgsqlDbType.TimestampTz, ct);
+            await WriteNullableAsync<DateTime>(w, r.Revoked is { } v ? Utc(v) : null, NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    public Task WriteLearnersAsync(IReadOnlyList<LearnerRow> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY learners (tenant_id, id, birth_year, age_band_min, age_band_max, restricted, objections, created) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
+            await WriteNullableAsync(w, r.BirthYear, NpgsqlDbType.Integer, ct);
+            await WriteNullableAsync(w, r.AgeBand?.MinAge, NpgsqlDbType.Integer, ct);
+            await WriteNullableAsync(w, r.AgeBand?.MaxAge, NpgsqlDbType.Integer, ct);
+            await w.WriteAsync(r.Restricted, NpgsqlDbType.Boolean, ct);
+            await w.WriteAsync(r.Objections.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+            await w.WriteAsync(Utc(r.Created), NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    public Task WriteLearnerPseudonymsAsync(IReadOnlyList<LearnerPseudonymRow> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY learner_pseudonyms (tenant_id, pseudonym, learner_id, ordinal) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Pseudonym, NpgsqlDbType.Bytea, ct);
+            await w.WriteAsync(r.LearnerId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Ordinal, NpgsqlDbType.Integer, ct);
+        }, ct);
+
+    public Task WriteGuardiansAsync(IReadOnlyList<GuardianRow> rows, CancellationToken ct) =>
+        CopyLinksAsync("COPY guardians (tenant_id, learner_id, guardian_id) FROM STDIN (FORMAT binary)", rows, r => (r.TenantId, r.LearnerId, r.GuardianId), ct);
+
+    public Task WriteClassesAsync(IReadOnlyList<ClassRecord> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY classes (tenant_id, id, name, created) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(Utc(r.Created), NpgsqlDbType.TimestampTz, ct);
+        }, ct);
+
+    public Task WriteClassMembersAsync(IReadOnlyList<ClassMemberRow> rows, CancellationToken ct) =>
+        CopyLinksAsync("COPY class_members (tenant_id, class_id, learner_id) FROM STDIN (FORMAT binary)", rows, r => (r.TenantId, r.ClassId, r.LearnerId), ct);
+
+    public Task WriteClassTeachersAsync(IReadOnlyList<ClassTeacherRow> rows, CancellationToken ct) =>
+        CopyLinksAsync("COPY class_teachers (tenant_id, class_id, teacher_id) FROM STDIN (FORMAT binary)", rows, r => (r.TenantId, r.ClassId, r.TeacherId), ct);
+
+    // Consents keep their ids (they order a learner's records); the identity moves past them in FinishAsync.
+    public Task WriteConsentsAsync(IReadOnlyList<StoredConsent> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY consents (tenant_id, id, learner_id, purpose, choice, given_by, giver_id, at, channel, notice_version, recorded_by) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Id, NpgsqlDbType.Bigint, ct);
+            await w.WriteAsync(r.LearnerId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.Record.Purpose.Name, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(PrivacyValues.Name(r.Record.Choice), NpgsqlDbType.Text, ct);
+            await w.WriteAsync(PrivacyValues.Name(r.Record.GivenBy), NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Record.GiverId, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(Utc(r.Record.At), NpgsqlDbType.TimestampTz, ct);
+            await w.WriteAsync(r.Record.Channel, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Record.NoticeVersion, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.RecordedBy, NpgsqlDbType.Text, ct);
+        }, ct);
+
+    public Task WriteTenantPoliciesAsync(IReadOnlyList<TenantPolicyRow> rows, CancellationToken ct) =>
+        CopyAsync(data, "COPY tenant_policies (tenant_id, age_of_digital_consent, restricted_writes, bases) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        {
+            await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(r.AgeOfDigitalConsent, NpgsqlDbType.Integer, ct);
+            await w.WriteAsync(r.RestrictedWrites, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Bases, NpgsqlDbType.Text, ct);
+        }, ct);
+
     /// <summary>New keys and clients get ids past the copied ones; the planner gets statistics for the new rows.</summary>
     public async Task FinishAsync(CancellationToken ct)
     {
@@ -261,6 +375,12 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
 
         await using (var command = data.CreateCommand(
             "SELECT setval(pg_get_serial_sequence('clients', 'id'), GREATEST((SELECT max(id) FROM clients), 1), (SELECT max(id) FROM clients) IS NOT NULL);"))
+        {
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var command = data.CreateCommand(
+            "SELECT setval(pg_get_serial_sequence('consents', 'id'), GREATEST((SELECT max(id) FROM consents), 1), (SELECT max(id) FROM consents) IS NOT NULL);"))
         {
             await command.ExecuteNonQueryAsync(ct);
         }
@@ -433,6 +553,65 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
             yield return row;
         }
     }
+
+    public IAsyncEnumerable<PersonRecord> PeopleAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, id, roles, login_key, profile, learner_id, created, disabled FROM people;",
+        r => new PersonRecord(r.GetGuid(0), r.GetGuid(1), PrivacyValues.Roles(r.GetFieldValue<string[]>(2)), NullableBytes(r, 3), NullableBytes(r, 4),
+            r.IsDBNull(5) ? null : r.GetGuid(5), Time(r, 6), r.IsDBNull(7) ? null : Time(r, 7)), ct);
+
+    public IAsyncEnumerable<AccountCredentials> AccountsAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, person_id, password_hash, failed_attempts, locked_until, totp_secret, totp_confirmed, totp_last_step, updated FROM accounts;",
+        r => new AccountCredentials(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetInt32(3), r.IsDBNull(4) ? null : Time(r, 4), NullableBytes(r, 5),
+            r.GetBoolean(6), r.GetInt64(7), Time(r, 8)), ct);
+
+    public IAsyncEnumerable<AuthTokenRecord> AuthTokensAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT token_hash, tenant_id, person_id, kind, label, created, expires, revoked FROM auth_tokens;",
+        r => new AuthTokenRecord((byte[])r[0], r.GetGuid(1), r.GetGuid(2), (AuthTokenKind)r.GetInt16(3), r.IsDBNull(4) ? null : r.GetString(4),
+            Time(r, 5), Time(r, 6), r.IsDBNull(7) ? null : Time(r, 7)), ct);
+
+    public IAsyncEnumerable<LearnerRow> LearnersAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, id, birth_year, age_band_min, age_band_max, restricted, objections, created FROM learners;",
+        r => new LearnerRow(r.GetGuid(0), r.GetGuid(1), r.IsDBNull(2) ? null : r.GetInt32(2),
+            PrivacyValues.Band(r.IsDBNull(3) ? null : r.GetInt32(3), r.IsDBNull(4) ? null : r.GetInt32(4)), r.GetBoolean(5),
+            r.GetFieldValue<string[]>(6), Time(r, 7)), ct);
+
+    public IAsyncEnumerable<LearnerPseudonymRow> LearnerPseudonymsAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, pseudonym, learner_id, ordinal FROM learner_pseudonyms;",
+        r => new LearnerPseudonymRow(r.GetGuid(0), (byte[])r[1], r.GetGuid(2), r.GetInt32(3)), ct);
+
+    public IAsyncEnumerable<GuardianRow> GuardiansAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, learner_id, guardian_id FROM guardians;", r => new GuardianRow(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2)), ct);
+
+    public IAsyncEnumerable<ClassRecord> ClassesAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, id, name, created FROM classes;", r => new ClassRecord(r.GetGuid(0), r.GetGuid(1), r.GetString(2), Time(r, 3)), ct);
+
+    public IAsyncEnumerable<ClassMemberRow> ClassMembersAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, class_id, learner_id FROM class_members;", r => new ClassMemberRow(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2)), ct);
+
+    public IAsyncEnumerable<ClassTeacherRow> ClassTeachersAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, class_id, teacher_id FROM class_teachers;", r => new ClassTeacherRow(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2)), ct);
+
+    public IAsyncEnumerable<StoredConsent> ConsentsAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT id, tenant_id, learner_id, purpose, choice, given_by, giver_id, at, channel, notice_version, recorded_by FROM consents ORDER BY id;",
+        r => new StoredConsent(r.GetInt64(0), r.GetGuid(1), r.GetGuid(2),
+            new ConsentRecord(Purpose.Parse(r.GetString(3)), PrivacyValues.Parse<ConsentChoice>(r.GetString(4)),
+                PrivacyValues.Parse<ConsentGiver>(r.GetString(5)), r.GetString(6), Time(r, 7), r.GetString(8), r.GetString(9)),
+            r.GetString(10)), ct);
+
+    public IAsyncEnumerable<TenantPolicyRow> TenantPoliciesAsync(CancellationToken ct) => ReadAsync(false,
+        "SELECT tenant_id, age_of_digital_consent, restricted_writes, bases FROM tenant_policies;",
+        r => new TenantPolicyRow(r.GetGuid(0), r.GetInt32(1), r.GetString(2), r.GetString(3)), ct);
+
+    private static byte[]? NullableBytes(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : (byte[])reader[ordinal];
+
+    private Task CopyLinksAsync<T>(string copy, IReadOnlyList<T> rows, Func<T, (Guid, Guid, Guid)> columns, CancellationToken ct) =>
+        CopyAsync(data, copy, rows, async (w, r) =>
+        {
+            var (a, b, c) = columns(r);
+            await w.WriteAsync(a, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(b, NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(c, NpgsqlDbType.Uuid, ct);
+        }, ct);
 
     private static async Task CopyAsync<T>(NpgsqlDataSource source, string copy, IReadOnlyList<T> rows, Func<NpgsqlBinaryImporter, T, Task> write, CancellationToken ct)
     {

@@ -1,8 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using LearnerVault.Privacy.Audit;
+using LearnerVault.Storage.People;
 using LearnerVault.Storage.Transfer;
 using Microsoft.Data.Sqlite;
+using ConsentChoice = LearnerVault.Privacy.Access.ConsentChoice;
+using ConsentGiver = LearnerVault.Privacy.Access.ConsentGiver;
+using ConsentRecord = LearnerVault.Privacy.Access.ConsentRecord;
+using Purpose = LearnerVault.Privacy.Access.Purpose;
 
 namespace LearnerVault.Storage.Sqlite;
 
@@ -77,6 +82,8 @@ public sealed class SqliteStoreExport : IStoreExport
             TransferTable.ActivityDefinitions => (data, dataSnapshot, "SELECT count(*) FROM activity_definitions;"),
             TransferTable.AccessLog => (data, dataSnapshot, "SELECT count(*) FROM access_log;"),
             TransferTable.AccessLogCheckpoints => (data, dataSnapshot, "SELECT count(*) FROM access_log_checkpoints;"),
+            // The privacy store's tables (0006_people) are named alike in both backends and counted whole.
+            _ when table >= TransferTable.People && Enum.IsDefined(table) => (data, dataSnapshot, $"SELECT count(*) FROM {table.TableName()};"),
             _ => throw new ArgumentOutOfRangeException(nameof(table)),
         };
         return Task.FromResult((long)Scalar(connection, transaction, sql)!);
@@ -191,6 +198,84 @@ public sealed class SqliteStoreExport : IStoreExport
         r => new AccessLogCheckpointRow(Guid(r, 0), new AccessLogCheckpoint(r.GetInt64(1), (byte[])r[2], Time(r, 3), (byte[])r[4])),
         ct);
 
+    public IAsyncEnumerable<PersonRecord> PeopleAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT t.id, p.id, p.roles, p.login_key, p.profile, p.learner_id, p.created, p.disabled
+        FROM people p JOIN tenants t ON t.no = p.tenant_no ORDER BY p.tenant_no, p.id;
+        """,
+        r => new PersonRecord(Guid(r, 0), Guid(r, 1), PrivacyValues.Roles(Strings(r.GetString(2))), Blob(r, 3), Blob(r, 4),
+            r.IsDBNull(5) ? null : Guid(r, 5), Time(r, 6), NullableTime(r, 7)),
+        ct);
+
+    public IAsyncEnumerable<AccountCredentials> AccountsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT t.id, a.person_id, a.password_hash, a.failed_attempts, a.locked_until, a.totp_secret, a.totp_confirmed, a.totp_last_step, a.updated
+        FROM accounts a JOIN tenants t ON t.no = a.tenant_no;
+        """,
+        r => new AccountCredentials(Guid(r, 0), Guid(r, 1), r.GetString(2), r.GetInt32(3), NullableTime(r, 4), Blob(r, 5),
+            r.GetInt64(6) != 0, r.GetInt64(7), Time(r, 8)),
+        ct);
+
+    public IAsyncEnumerable<AuthTokenRecord> AuthTokensAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT a.token_hash, t.id, a.person_id, a.kind, a.label, a.created, a.expires, a.revoked
+        FROM auth_tokens a JOIN tenants t ON t.no = a.tenant_no;
+        """,
+        r => new AuthTokenRecord((byte[])r[0], Guid(r, 1), Guid(r, 2), (AuthTokenKind)r.GetInt32(3), r.IsDBNull(4) ? null : r.GetString(4),
+            Time(r, 5), Time(r, 6), NullableTime(r, 7)),
+        ct);
+
+    public IAsyncEnumerable<LearnerRow> LearnersAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT t.id, l.id, l.birth_year, l.age_band_min, l.age_band_max, l.restricted, l.objections, l.created
+        FROM learners l JOIN tenants t ON t.no = l.tenant_no;
+        """,
+        r => new LearnerRow(Guid(r, 0), Guid(r, 1), r.IsDBNull(2) ? null : r.GetInt32(2),
+            PrivacyValues.Band(r.IsDBNull(3) ? null : r.GetInt32(3), r.IsDBNull(4) ? null : r.GetInt32(4)), r.GetInt64(5) != 0,
+            Strings(r.GetString(6)), Time(r, 7)),
+        ct);
+
+    public IAsyncEnumerable<LearnerPseudonymRow> LearnerPseudonymsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        "SELECT t.id, p.pseudonym, p.learner_id, p.ordinal FROM learner_pseudonyms p JOIN tenants t ON t.no = p.tenant_no;",
+        r => new LearnerPseudonymRow(Guid(r, 0), (byte[])r[1], Guid(r, 2), r.GetInt32(3)),
+        ct);
+
+    public IAsyncEnumerable<GuardianRow> GuardiansAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        "SELECT t.id, g.learner_id, g.guardian_id FROM guardians g JOIN tenants t ON t.no = g.tenant_no;",
+        r => new GuardianRow(Guid(r, 0), Guid(r, 1), Guid(r, 2)),
+        ct);
+
+    public IAsyncEnumerable<ClassRecord> ClassesAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        "SELECT t.id, c.id, c.name, c.created FROM classes c JOIN tenants t ON t.no = c.tenant_no;",
+        r => new ClassRecord(Guid(r, 0), Guid(r, 1), r.GetString(2), Time(r, 3)),
+        ct);
+
+    public IAsyncEnumerable<ClassMemberRow> ClassMembersAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        "SELECT t.id, m.class_id, m.learner_id FROM class_members m JOIN tenants t ON t.no = m.tenant_no;",
+        r => new ClassMemberRow(Guid(r, 0), Guid(r, 1), Guid(r, 2)),
+        ct);
+
+    public IAsyncEnumerable<ClassTeacherRow> ClassTeachersAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        "SELECT t.id, m.class_id, m.teacher_id FROM class_teachers m JOIN tenants t ON t.no = m.tenant_no;",
+        r => new ClassTeacherRow(Guid(r, 0), Guid(r, 1), Guid(r, 2)),
+        ct);
+
+    public IAsyncEnumerable<StoredConsent> ConsentsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        """
+        SELECT c.id, t.id, c.learner_id, c.purpose, c.choice, c.given_by, c.giver_id, c.at, c.channel, c.notice_version, c.recorded_by
+        FROM consents c JOIN tenants t ON t.no = c.tenant_no ORDER BY c.id;
+        """,
+        r => new StoredConsent(r.GetInt64(0), Guid(r, 1), Guid(r, 2),
+            new ConsentRecord(Purpose.Parse(r.GetString(3)), PrivacyValues.Parse<ConsentChoice>(r.GetString(4)),
+                PrivacyValues.Parse<ConsentGiver>(r.GetString(5)), r.GetString(6), Time(r, 7), r.GetString(8), r.GetString(9)),
+            r.GetString(10)),
+        ct);
+
+    public IAsyncEnumerable<TenantPolicyRow> TenantPoliciesAsync(CancellationToken ct) => Rows(data, dataSnapshot,
+        "SELECT t.id, p.age_of_digital_consent, p.restricted_writes, p.bases FROM tenant_policies p JOIN tenants t ON t.no = p.tenant_no;",
+        r => new TenantPolicyRow(Guid(r, 0), r.GetInt32(1), r.GetString(2), r.GetString(3)),
+        ct);
+
     public ValueTask DisposeAsync()
     {
         dataSnapshot.Dispose();
@@ -240,6 +325,11 @@ public sealed class SqliteStoreExport : IStoreExport
 
     private static DateTimeOffset Time(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? DateTimeOffset.UnixEpoch : SqliteValues.FromUnixMicroseconds(reader.GetInt64(ordinal));
+
+    private static DateTimeOffset? NullableTime(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : SqliteValues.FromUnixMicroseconds(reader.GetInt64(ordinal));
+
+    private static byte[]? Blob(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : (byte[])reader[ordinal];
 
     private static IReadOnlyList<string> Strings(string json) => JsonSerializer.Deserialize<string[]>(json) ?? [];
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
+using LearnerVault.Storage.People;
 
 namespace LearnerVault.Storage.Transfer;
 
@@ -51,6 +52,17 @@ public static class StoreCopier
         await MoveAsync(source, TransferTable.ActivityDefinitions, source.ActivityDefinitionsAsync(ct), target.WriteActivityDefinitionsAsync, digest.Add, progress, batchSize, ct);
         await MoveAsync(source, TransferTable.AccessLog, source.AccessLogAsync(ct), target.WriteAccessLogAsync, digest.Add, progress, batchSize, ct);
         await MoveAsync(source, TransferTable.AccessLogCheckpoints, source.AccessLogCheckpointsAsync(ct), target.WriteAccessLogCheckpointsAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.People, source.PeopleAsync(ct), target.WritePeopleAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.Accounts, source.AccountsAsync(ct), target.WriteAccountsAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.AuthTokens, source.AuthTokensAsync(ct), target.WriteAuthTokensAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.Learners, source.LearnersAsync(ct), target.WriteLearnersAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.LearnerPseudonyms, source.LearnerPseudonymsAsync(ct), target.WriteLearnerPseudonymsAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.Guardians, source.GuardiansAsync(ct), target.WriteGuardiansAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.Classes, source.ClassesAsync(ct), target.WriteClassesAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.ClassMembers, source.ClassMembersAsync(ct), target.WriteClassMembersAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.ClassTeachers, source.ClassTeachersAsync(ct), target.WriteClassTeachersAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.Consents, source.ConsentsAsync(ct), target.WriteConsentsAsync, digest.Add, progress, batchSize, ct);
+        await MoveAsync(source, TransferTable.TenantPolicies, source.TenantPoliciesAsync(ct), target.WriteTenantPoliciesAsync, digest.Add, progress, batchSize, ct);
         await target.FinishAsync(ct);
         return digest.Summary();
     }
@@ -69,6 +81,17 @@ public static class StoreCopier
         await AddAllAsync(store.ActivityDefinitionsAsync(ct), digest.Add);
         await AddAllAsync(store.AccessLogAsync(ct), digest.Add);
         await AddAllAsync(store.AccessLogCheckpointsAsync(ct), digest.Add);
+        await AddAllAsync(store.PeopleAsync(ct), digest.Add);
+        await AddAllAsync(store.AccountsAsync(ct), digest.Add);
+        await AddAllAsync(store.AuthTokensAsync(ct), digest.Add);
+        await AddAllAsync(store.LearnersAsync(ct), digest.Add);
+        await AddAllAsync(store.LearnerPseudonymsAsync(ct), digest.Add);
+        await AddAllAsync(store.GuardiansAsync(ct), digest.Add);
+        await AddAllAsync(store.ClassesAsync(ct), digest.Add);
+        await AddAllAsync(store.ClassMembersAsync(ct), digest.Add);
+        await AddAllAsync(store.ClassTeachersAsync(ct), digest.Add);
+        await AddAllAsync(store.ConsentsAsync(ct), digest.Add);
+        await AddAllAsync(store.TenantPoliciesAsync(ct), digest.Add);
         return digest.Summary();
     }
 
@@ -161,6 +184,41 @@ public sealed class ContentDigest
 
     public void Add(AccessLogCheckpointRow row) => Add(TransferTable.AccessLogCheckpoints, w => w
         .Guid(row.TenantId).Int(row.Checkpoint.Position).Bytes(row.Checkpoint.HeadHash).Time(row.Checkpoint.Time).Bytes(row.Checkpoint.Signature));
+
+    public void Add(PersonRecord row) => Add(TransferTable.People, w => w
+        .Guid(row.TenantId).Guid(row.Id).Texts(PrivacyValues.RoleNames(row.Roles)).Bytes(row.LoginKey).Bytes(row.Profile).Guid(row.LearnerId)
+        .Time(row.Created).Time(row.Disabled));
+
+    public void Add(AccountCredentials row) => Add(TransferTable.Accounts, w => w
+        .Guid(row.TenantId).Guid(row.PersonId).Text(row.PasswordHash).Int(row.FailedAttempts).Time(row.LockedUntil).Bytes(row.TotpSecret)
+        .Bool(row.TotpConfirmed).Int(row.TotpLastStep).Time(row.Updated));
+
+    public void Add(AuthTokenRecord row) => Add(TransferTable.AuthTokens, w => w
+        .Bytes(row.TokenHash).Guid(row.TenantId).Guid(row.PersonId).Int((long)row.Kind).Text(row.Label).Time(row.Created).Time(row.Expires)
+        .Time(row.Revoked));
+
+    public void Add(LearnerRow row) => Add(TransferTable.Learners, w => w
+        .Guid(row.TenantId).Guid(row.Id).Int(row.BirthYear).Int(row.AgeBand?.MinAge).Int(row.AgeBand?.MaxAge).Bool(row.Restricted)
+        .Texts(row.Objections).Time(row.Created));
+
+    public void Add(LearnerPseudonymRow row) => Add(TransferTable.LearnerPseudonyms, w => w
+        .Guid(row.TenantId).Bytes(row.Pseudonym).Guid(row.LearnerId).Int(row.Ordinal));
+
+    public void Add(GuardianRow row) => Add(TransferTable.Guardians, w => w.Guid(row.TenantId).Guid(row.LearnerId).Guid(row.GuardianId));
+
+    public void Add(ClassRecord row) => Add(TransferTable.Classes, w => w.Guid(row.TenantId).Guid(row.Id).Text(row.Name).Time(row.Created));
+
+    public void Add(ClassMemberRow row) => Add(TransferTable.ClassMembers, w => w.Guid(row.TenantId).Guid(row.ClassId).Guid(row.LearnerId));
+
+    public void Add(ClassTeacherRow row) => Add(TransferTable.ClassTeachers, w => w.Guid(row.TenantId).Guid(row.ClassId).Guid(row.TeacherId));
+
+    public void Add(StoredConsent row) => Add(TransferTable.Consents, w => w
+        .Int(row.Id).Guid(row.TenantId).Guid(row.LearnerId).Text(row.Record.Purpose.Name).Text(PrivacyValues.Name(row.Record.Choice))
+        .Text(PrivacyValues.Name(row.Record.GivenBy)).Text(row.Record.GiverId).Time(row.Record.At).Text(row.Record.Channel)
+        .Text(row.Record.NoticeVersion).Text(row.RecordedBy));
+
+    public void Add(TenantPolicyRow row) => Add(TransferTable.TenantPolicies, w => w
+        .Guid(row.TenantId).Int(row.AgeOfDigitalConsent).Text(row.RestrictedWrites).Text(row.Bases));
 
     public StoreSummary Summary()
     {

@@ -1,4 +1,6 @@
+using LearnerVault.Privacy.Access;
 using LearnerVault.Privacy.Audit;
+using LearnerVault.Storage.People;
 
 namespace LearnerVault.Storage.Transfer;
 
@@ -49,6 +51,27 @@ public sealed record AccessLogRow(Guid TenantId, AccessLogRecord Record);
 /// <summary>One signed checkpoint of a tenant's access log.</summary>
 public sealed record AccessLogCheckpointRow(Guid TenantId, AccessLogCheckpoint Checkpoint);
 
+/// <summary>A learner of the identity vault without its pseudonyms (<see cref="LearnerPseudonymRow"/> carries those).
+/// Objections stay purpose names as stored.</summary>
+public sealed record LearnerRow(
+    Guid TenantId, Guid Id, int? BirthYear, AgeBand? AgeBand, bool Restricted, IReadOnlyList<string> Objections, DateTimeOffset Created);
+
+/// <summary>One keyed pseudonym of a learner, with its position in the learner's list.</summary>
+public sealed record LearnerPseudonymRow(Guid TenantId, byte[] Pseudonym, Guid LearnerId, int Ordinal);
+
+/// <summary>A guardian link.</summary>
+public sealed record GuardianRow(Guid TenantId, Guid LearnerId, Guid GuardianId);
+
+/// <summary>A learner's membership of a class.</summary>
+public sealed record ClassMemberRow(Guid TenantId, Guid ClassId, Guid LearnerId);
+
+/// <summary>A teacher of a class.</summary>
+public sealed record ClassTeacherRow(Guid TenantId, Guid ClassId, Guid TeacherId);
+
+/// <summary>A tenant's saved policy as stored: the restricted-writes policy by name and the lawful bases as their JSON
+/// object (copied byte for byte).</summary>
+public sealed record TenantPolicyRow(Guid TenantId, int AgeOfDigitalConsent, string RestrictedWrites, string Bases);
+
 /// <summary>The kinds of row, in the order a copy moves them (keys before what they encrypt, tenants first).</summary>
 public enum TransferTable
 {
@@ -61,6 +84,17 @@ public enum TransferTable
     ActivityDefinitions,
     AccessLog,
     AccessLogCheckpoints,
+    People,
+    Accounts,
+    AuthTokens,
+    Learners,
+    LearnerPseudonyms,
+    Guardians,
+    Classes,
+    ClassMembers,
+    ClassTeachers,
+    Consents,
+    TenantPolicies,
 }
 
 /// <summary>The names of a <see cref="TransferTable"/>.</summary>
@@ -79,6 +113,17 @@ public static class TransferTableNames
         TransferTable.ActivityDefinitions => "activity_definitions",
         TransferTable.AccessLog => "access_log",
         TransferTable.AccessLogCheckpoints => "access_log_checkpoints",
+        TransferTable.People => "people",
+        TransferTable.Accounts => "accounts",
+        TransferTable.AuthTokens => "auth_tokens",
+        TransferTable.Learners => "learners",
+        TransferTable.LearnerPseudonyms => "learner_pseudonyms",
+        TransferTable.Guardians => "guardians",
+        TransferTable.Classes => "classes",
+        TransferTable.ClassMembers => "class_members",
+        TransferTable.ClassTeachers => "class_teachers",
+        TransferTable.Consents => "consents",
+        TransferTable.TenantPolicies => "tenant_policies",
         _ => throw new ArgumentOutOfRangeException(nameof(table)),
     };
 
@@ -114,6 +159,29 @@ public interface IStoreExport : IAsyncDisposable
     IAsyncEnumerable<AccessLogRow> AccessLogAsync(CancellationToken ct);
 
     IAsyncEnumerable<AccessLogCheckpointRow> AccessLogCheckpointsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<PersonRecord> PeopleAsync(CancellationToken ct);
+
+    IAsyncEnumerable<AccountCredentials> AccountsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<AuthTokenRecord> AuthTokensAsync(CancellationToken ct);
+
+    IAsyncEnumerable<LearnerRow> LearnersAsync(CancellationToken ct);
+
+    IAsyncEnumerable<LearnerPseudonymRow> LearnerPseudonymsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<GuardianRow> GuardiansAsync(CancellationToken ct);
+
+    IAsyncEnumerable<ClassRecord> ClassesAsync(CancellationToken ct);
+
+    IAsyncEnumerable<ClassMemberRow> ClassMembersAsync(CancellationToken ct);
+
+    IAsyncEnumerable<ClassTeacherRow> ClassTeachersAsync(CancellationToken ct);
+
+    /// <summary>Consent records keep their ids (they order a learner's records).</summary>
+    IAsyncEnumerable<StoredConsent> ConsentsAsync(CancellationToken ct);
+
+    IAsyncEnumerable<TenantPolicyRow> TenantPoliciesAsync(CancellationToken ct);
 }
 
 /// <summary>An empty store being filled by a copy. Each call writes one batch durably.</summary>
@@ -143,6 +211,28 @@ public interface IStoreImport : IAsyncDisposable
 
     Task WriteAccessLogCheckpointsAsync(IReadOnlyList<AccessLogCheckpointRow> rows, CancellationToken ct);
 
-    /// <summary>After the last batch: bring counters (key ids, client ids, sequences) past the copied values.</summary>
+    Task WritePeopleAsync(IReadOnlyList<PersonRecord> rows, CancellationToken ct);
+
+    Task WriteAccountsAsync(IReadOnlyList<AccountCredentials> rows, CancellationToken ct);
+
+    Task WriteAuthTokensAsync(IReadOnlyList<AuthTokenRecord> rows, CancellationToken ct);
+
+    Task WriteLearnersAsync(IReadOnlyList<LearnerRow> rows, CancellationToken ct);
+
+    Task WriteLearnerPseudonymsAsync(IReadOnlyList<LearnerPseudonymRow> rows, CancellationToken ct);
+
+    Task WriteGuardiansAsync(IReadOnlyList<GuardianRow> rows, CancellationToken ct);
+
+    Task WriteClassesAsync(IReadOnlyList<ClassRecord> rows, CancellationToken ct);
+
+    Task WriteClassMembersAsync(IReadOnlyList<ClassMemberRow> rows, CancellationToken ct);
+
+    Task WriteClassTeachersAsync(IReadOnlyList<ClassTeacherRow> rows, CancellationToken ct);
+
+    Task WriteConsentsAsync(IReadOnlyList<StoredConsent> rows, CancellationToken ct);
+
+    Task WriteTenantPoliciesAsync(IReadOnlyList<TenantPolicyRow> rows, CancellationToken ct);
+
+    /// <summary>After the last batch: bring counters (key ids, client ids, consent ids, sequences) past the copied values.</summary>
     Task FinishAsync(CancellationToken ct);
 }
