@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using LearnerVault.Server.Statements;
+using LearnerVault.Storage;
+using LearnerVault.Xapi;
+using Microsoft.Extensions.DependencyInjection;
 using static LearnerVault.Server.Tests.XapiJson;
 
 namespace LearnerVault.Server.Tests;
@@ -426,5 +430,35 @@ public sealed class StatementsResourceTests(ServerFixture fixture) : IClassFixtu
         using var http = app.CreateClient();
         var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["content"] = Statement().ToJsonString() });
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync($"statements?method=PUT", form, Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Post_BatchOfSeveralLearners_StoresEachStatementWithItsLearnersPseudonymUnrestricted()
+    {
+        using var http = app.CreateClient();
+        var tag = Guid.NewGuid().ToString("N");
+        var ann = Statement(mbox: $"mailto:ann.{tag}@example.org", id: Guid.NewGuid());
+        var bob = Statement(mbox: $"mailto:bob.{tag}@example.org", id: Guid.NewGuid());
+        var annAgain = Statement(mbox: $"mailto:ann.{tag}@example.org", verb: "http://adlnet.gov/expapi/verbs/completed", id: Guid.NewGuid());
+        // An anonymous group identifies no learner: the statement is under the tenant's key and about nobody.
+        var group = Statement(id: Guid.NewGuid());
+        group["actor"] = new JsonObject
+        {
+            ["objectType"] = "Group",
+            ["member"] = new JsonArray(new JsonObject { ["mbox"] = $"mailto:member.{tag}@example.org" }),
+        };
+
+        var response = await http.PostAsync("statements", Content(new JsonArray(ann, bob, annAgain, group)), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var crypto = app.Services.GetRequiredService<TenantCrypto>();
+        var store = app.Services.GetRequiredService<IStatementStore>();
+        foreach (var statement in new[] { ann, bob, annAgain, group })
+        {
+            var stored = await store.GetAsync(app.TenantId, Guid.Parse(statement["id"]!.GetValue<string>()), Ct);
+            var ifi = Ifi.Normalise(statement["actor"]);
+            Assert.Equal(ifi is null ? null : crypto.LearnerPseudonym(app.TenantId, ifi), stored!.Learner);
+            Assert.False(stored.Restricted);
+        }
     }
 }

@@ -3,7 +3,11 @@ using System.Text;
 using System.Text.Json.Nodes;
 using LearnerVault.Cli;
 using LearnerVault.Server.Options;
+using LearnerVault.Server.Statements;
+using LearnerVault.Storage;
 using LearnerVault.Tests.Shared;
+using LearnerVault.Xapi;
+using Microsoft.Extensions.DependencyInjection;
 using static LearnerVault.Server.Tests.XapiJson;
 
 namespace LearnerVault.Server.Tests;
@@ -40,10 +44,12 @@ public sealed class StoreCopyTests
         var original = new Dictionary<string, string>();
         string data;
         Guid attachmentStatement;
+        Guid tenant;
         (string Key, string Secret) admin;
         await using var sqlite = await LearnerVaultAppFactory.StartAsync(StoreLocation.Sqlite);
         {
             data = sqlite.DataDirectory;
+            tenant = sqlite.TenantId;
             admin = sqlite.Admin;
             using var http = sqlite.CreateClient();
             var batch = new JsonArray();
@@ -114,6 +120,12 @@ public sealed class StoreCopyTests
             }
 
             Assert.Equal(original["attachment"], await AttachmentViewAsync(http, attachmentStatement));
+
+            // Each statement still names its learner, as the access gate needs it to.
+            var copied = await postgres.Services.GetRequiredService<IStatementStore>().GetAsync(tenant, attachmentStatement, Ct);
+            var pseudonym = postgres.Services.GetRequiredService<TenantCrypto>().LearnerPseudonym(tenant, Ifi.Normalise(Statement(mbox: mbox)["actor"])!);
+            Assert.Equal(pseudonym, copied!.Learner);
+            Assert.False(copied.Restricted);
 
             // New rows get ids past the copied ones: a client added after the copy is a client of its own.
             var (key, secret) = await postgres.AddClientAsync("after-copy", ["all"]);

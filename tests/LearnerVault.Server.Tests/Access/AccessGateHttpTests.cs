@@ -34,7 +34,7 @@ public sealed class AccessGateHttpTests(AccessKit kit) : IClassFixture<AccessKit
 
         kit.Clock.Advance(TimeSpan.FromSeconds(1));
         await kit.ConsentAsync(tenant, alice, Purpose.Research, ConsentChoice.Given);
-        Assert.Equal([a1, a2], (await AccessKit.QueryIdsAsync(researcher)).Order());
+        Assert.Equal(new[] { a1, a2 }.Order(), (await AccessKit.QueryIdsAsync(researcher)).Order());
         Assert.Equal(HttpStatusCode.OK, await AccessKit.GetByIdAsync(researcher, a1));
         Assert.Equal(HttpStatusCode.NotFound, await AccessKit.GetByIdAsync(researcher, b1));
 
@@ -102,7 +102,7 @@ public sealed class AccessGateHttpTests(AccessKit kit) : IClassFixture<AccessKit
 
         // Objection lifted: the earlier statement is readable again, the one stored restricted never is.
         await kit.UpdateLearnerAsync(tenant, alice, l => l with { Objections = [] });
-        Assert.Equal([before, bob], (await AccessKit.QueryIdsAsync(app)).Order());
+        Assert.Equal(new[] { before, bob }.Order(), (await AccessKit.QueryIdsAsync(app)).Order());
         Assert.Equal(HttpStatusCode.NotFound, await AccessKit.GetByIdAsync(app, after));
 
         var log = await kit.LogAsync(tenant);

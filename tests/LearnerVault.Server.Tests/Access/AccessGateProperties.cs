@@ -46,9 +46,9 @@ public sealed class AccessGateProperties(AccessKit kit) : IClassFixture<AccessKi
         from pick in Gen.Choose(0, 1000)
         select new Op(kind, learner, client, purpose, byGuardian, pick);
 
-    private static Arbitrary<Op[]> Ops => Gen.ArrayOf(OpGen).Resize(25).ToArbitrary();
+    private static Arbitrary<Op[]> Ops => Gen.ArrayOf(OpGen).ToArbitrary();
 
-    [Property(MaxTest = 12, EndSize = 25)]
+    [Property(MaxTest = 30, EndSize = 30)]
     public Property Http_RandomConsentChangesWritesAndReads_ReturnOnlyWhatIsLawfulNow() =>
         Prop.ForAll(Ops, ops => Task.Run(() => RunAsync(ops)).GetAwaiter().GetResult());
 
