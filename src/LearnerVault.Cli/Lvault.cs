@@ -18,6 +18,7 @@ public static class Lvault
             InitCommand.Create(settings),
             ServeCommand.Create(settings),
             ClientsCommand.Create(settings),
+            PeopleCommand.Create(settings),
             MigrateCommand.Create(settings),
             StoreCommand.Create(settings),
             AuditCommand.Create(settings),

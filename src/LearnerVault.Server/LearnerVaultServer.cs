@@ -1,10 +1,13 @@
 using LearnerVault.Server.Access;
+using LearnerVault.Server.Accounts;
 using LearnerVault.Server.Activities;
 using LearnerVault.Server.Administration;
+using LearnerVault.Server.Api;
 using LearnerVault.Server.Audit;
 using LearnerVault.Server.Auth;
 using LearnerVault.Server.Documents;
 using LearnerVault.Server.Endpoints;
+using LearnerVault.Server.Endpoints.Api;
 using LearnerVault.Server.Options;
 using LearnerVault.Server.Pipeline;
 using LearnerVault.Server.Statements;
@@ -42,6 +45,9 @@ public static class LearnerVaultServer
         builder.Services.AddCors();
         // Signs the heads of idle access logs (the CLI, which composes AddLearnerVault too, runs no background work).
         builder.Services.AddHostedService<AccessLogCheckpointer>();
+        builder.Services.AddOpenApi(ApiDocument.Name, ApiDocument.Configure);
+        // Binding failures on /api throw, so that ApiPipeline answers them with a problem document instead of an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 
         var app = builder.Build();
         app.UseLearnerVault();
@@ -76,6 +82,9 @@ public static class LearnerVaultServer
         services.AddSingleton(sp => sp.GetRequiredService<IStorageBackend>().Privacy);
         services.AddSingleton<AccessGate>();
         services.AddSingleton<IAccessGate>(sp => sp.GetRequiredService<AccessGate>());
+        // Local accounts of the admin API: login names hashed, profiles and TOTP secrets sealed with the tenant key.
+        services.AddSingleton<AccountCrypto>();
+        services.AddSingleton<AccountService>();
         return services;
     }
 
@@ -93,6 +102,7 @@ public static class LearnerVaultServer
             .SetPreflightMaxAge(TimeSpan.FromHours(1)));
         // Before routing: the 1.0.3 alternate request syntax rewrites the method, which routing must then see.
         app.UseMiddleware<XapiPipeline>();
+        app.UseMiddleware<ApiPipeline>();
         app.UseRouting();
 
         app.MapAboutEndpoints();
@@ -103,6 +113,16 @@ public static class LearnerVaultServer
         app.MapActivitiesEndpoints();
         app.MapAgentsEndpoints();
         app.MapHealthEndpoints();
+
+        app.MapOpenApi(ApiDocument.Route);
+        app.MapAuthEndpoints();
+        app.MapMeEndpoints();
+        app.MapPeopleEndpoints();
+        app.MapLearnersEndpoints();
+        app.MapClassesEndpoints();
+        app.MapPolicyEndpoints();
+        app.MapApiClientsEndpoints();
+        app.MapAccessLogEndpoints();
         return app;
     }
 }

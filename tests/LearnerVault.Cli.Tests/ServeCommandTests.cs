@@ -60,6 +60,47 @@ public sealed partial class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_FirstStart_PrintsASchoolAdministratorWhoCanLogIn()
+    {
+        var data = folder.Sub("data");
+
+        await using var server = await RunningServer.StartAsync(data);
+
+        var login = LoginRow().Match(server.Output);
+        var password = PasswordRow().Match(server.Output);
+        Assert.True(login.Success && password.Success, server.Output);
+        Assert.Equal("admin", login.Groups[1].Value);
+        using var response = await LoginAsync(server.Endpoint, "admin", password.Groups[1].Value);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("school-administrator", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PeopleAdd_PrintedPassword_LogsInToTheAdminApi()
+    {
+        var data = await CliRunner.InitAsync(folder);
+        var added = await CliRunner.RunAsync("people", "add", "--data", data, "--login", "Ms.DPO", "--role", "dpo,teacher", "--name", "Ms DPO", "--json");
+        Assert.True(added.ExitCode == 0, added.ToString());
+        var json = Json.Parse(added.Stdout);
+        Assert.Equal("ms.dpo", json["login"]!.GetValue<string>());
+        Assert.Equal(["data-protection-officer", "teacher"], Json.Strings(json["roles"]));
+
+        await using var server = await RunningServer.StartAsync(data);
+
+        using var response = await LoginAsync(server.Endpoint, "ms.dpo", json["password"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Somebody was already there: no first administrator.
+        Assert.False(LoginRow().IsMatch(server.Output), server.Output);
+    }
+
+    private static async Task<HttpResponseMessage> LoginAsync(Uri xapiEndpoint, string login, string password)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(xapiEndpoint, "/") };
+        var body = JsonSerializer.Serialize(new { login, password });
+        return await http.PostAsync("api/auth/login", new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Serve_SecondStart_CreatesNoClientAndPrintsNoSecret()
     {
         var data = folder.Sub("data");
@@ -133,6 +174,12 @@ public sealed partial class ServeCommandTests : IDisposable
 
     [GeneratedRegex(@"│ secret\s+│ (\S+)")]
     private static partial Regex SecretRow();
+
+    [GeneratedRegex(@"│ login\s+│ (\S+)")]
+    private static partial Regex LoginRow();
+
+    [GeneratedRegex(@"│ password\s+│ (\S+)")]
+    private static partial Regex PasswordRow();
 
     /// <summary>A serve command running in this process until disposed.</summary>
     private sealed partial class RunningServer : IAsyncDisposable

@@ -352,6 +352,56 @@ public sealed class AccessRulesTests
     }
 
     [Fact]
+    public void Decide_SchoolAdministratorKeepingTheRegisterOfARestrictedLearner_IsAllowedForSchoolAdministrationOnly()
+    {
+        var admin = Principal.Person(Tenant, "admin", Role.SchoolAdministrator);
+        var restricted = new LearnerFacts { TenantId = Tenant, LearnerId = "L1", Restricted = true };
+
+        var write = AccessRules.Decide(admin, AccessAction.LearnerRecordWrite, restricted, Purpose.SchoolAdministration, Policy, Now);
+        var read = AccessRules.Decide(admin, AccessAction.LearnerRecordRead, restricted, Purpose.SchoolAdministration, Policy, Now);
+
+        Assert.Equal(DecisionCode.IdentityAdministration, write.Code);
+        Assert.Equal(DecisionCode.IdentityAdministration, read.Code);
+        Assert.Equal(
+            DecisionCode.PurposeNotPermittedForRole,
+            AccessRules.Decide(admin, AccessAction.LearnerRecordWrite, restricted, Purpose.Instruction, Policy, Now).Code);
+        Assert.Equal(
+            DecisionCode.ActionNotPermittedForRole,
+            AccessRules.Decide(admin, AccessAction.RestrictionWrite, restricted, Purpose.SchoolAdministration, Policy, Now).Code);
+    }
+
+    [Fact]
+    public void Decide_RestrictionWrite_IsTheDposOversightOnly()
+    {
+        var dpo = Principal.Person(Tenant, "dpo", Role.DataProtectionOfficer);
+        var self = Principal.Learner(Tenant, "p1", "L1");
+
+        Assert.Equal(DecisionCode.Oversight, AccessRules.Decide(dpo, AccessAction.RestrictionWrite, Learner(), Purpose.Instruction, Policy, Now).Code);
+        Assert.Equal(DecisionCode.Oversight, AccessRules.Decide(dpo, AccessAction.LearnerRecordRead, Learner(), Purpose.Instruction, Policy, Now).Code);
+        Assert.Equal(
+            DecisionCode.ActionNotPermittedForRole,
+            AccessRules.Decide(dpo, AccessAction.LearnerRecordWrite, Learner(), Purpose.SchoolAdministration, Policy, Now).Code);
+        Assert.Equal(
+            DecisionCode.ActionNotPermittedForRole, AccessRules.Decide(self, AccessAction.RestrictionWrite, Learner(), Purpose.Instruction, Policy, Now).Code);
+    }
+
+    [Fact]
+    public void Decide_LearnerAndGuardianReadingTheRegister_OwnRecordOnly()
+    {
+        var self = Principal.Learner(Tenant, "p1", "L1");
+        var guardian = Principal.Guardian(Tenant, "G1");
+        var otherGuardian = Principal.Guardian(Tenant, "G2");
+
+        Assert.Equal(DecisionCode.OwnData, AccessRules.Decide(self, AccessAction.LearnerRecordRead, Learner(), Purpose.Instruction, Policy, Now).Code);
+        Assert.Equal(
+            DecisionCode.GuardianOfLearner, AccessRules.Decide(guardian, AccessAction.LearnerRecordRead, Learner(), Purpose.Instruction, Policy, Now).Code);
+        Assert.Equal(
+            DecisionCode.NotGuardian, AccessRules.Decide(otherGuardian, AccessAction.LearnerRecordRead, Learner(), Purpose.Instruction, Policy, Now).Code);
+        Assert.Equal(
+            DecisionCode.ActionNotPermittedForRole, AccessRules.Decide(self, AccessAction.LearnerRecordWrite, Learner(), Purpose.Instruction, Policy, Now).Code);
+    }
+
+    [Fact]
     public void Decide_ClientWithNoLearner_NeedsOnlyADeclaredPurpose()
     {
         Assert.Equal(DecisionCode.NoLearner, AccessRules.Decide(Lms, AccessAction.StatementsWrite, null, Purpose.Instruction, Policy, Now).Code);

@@ -54,10 +54,13 @@ public sealed class DecisionMatrixTests
     /// <code>
     /// other tenant                        → deny, always
     /// learner, guardian                   → own data (self / own child) only; statements.read, documents.read,
-    ///                                       consents.read/write, accesslog.read, export; any purpose; no consent needed
+    ///                                       consents.read/write, accesslog.read, export, learner.read; any purpose;
+    ///                                       no consent needed
     /// teacher                             → own class only; statements.read, documents.read; instruction, assessment; lawful
     /// school administrator                → statements.read, documents.read; school-administration; lawful
-    /// data protection officer             → consents.read/write, accesslog.read; any learner of the tenant, any purpose
+    ///                                     → learner.read, learner.write (the register); school-administration; always
+    /// data protection officer             → consents.read/write, accesslog.read, learner.read, restriction.write;
+    ///                                       any learner of the tenant, any purpose
     /// analyst                             → nothing (aggregates come from the DP engine)
     /// researcher                          → statements.read, documents.read, export; research; consented (and lawful)
     /// client app                          → statements.read/write, documents.read/write; declared purposes; lawful
@@ -82,11 +85,13 @@ public sealed class DecisionMatrixTests
         {
             Role.Learner or Role.Guardian => relation == Relation.OwnData && action is AccessAction.StatementsRead
                 or AccessAction.DocumentsRead or AccessAction.ConsentsRead or AccessAction.ConsentsWrite
-                or AccessAction.AccessLogRead or AccessAction.Export,
+                or AccessAction.AccessLogRead or AccessAction.Export or AccessAction.LearnerRecordRead,
             Role.Teacher => relation == Relation.OwnClass && isRead
                 && (purpose == Purpose.Instruction || purpose == Purpose.Assessment) && lawful,
-            Role.SchoolAdministrator => isRead && purpose == Purpose.SchoolAdministration && lawful,
-            Role.DataProtectionOfficer => action is AccessAction.ConsentsRead or AccessAction.ConsentsWrite or AccessAction.AccessLogRead,
+            Role.SchoolAdministrator => purpose == Purpose.SchoolAdministration
+                && ((isRead && lawful) || action is AccessAction.LearnerRecordRead or AccessAction.LearnerRecordWrite),
+            Role.DataProtectionOfficer => action is AccessAction.ConsentsRead or AccessAction.ConsentsWrite or AccessAction.AccessLogRead
+                or AccessAction.LearnerRecordRead or AccessAction.RestrictionWrite,
             Role.Analyst => false,
             Role.Researcher => (isRead || action == AccessAction.Export) && purpose == Purpose.Research && consented,
             Role.ClientApp => action is AccessAction.StatementsRead or AccessAction.StatementsWrite
@@ -102,7 +107,7 @@ public sealed class DecisionMatrixTests
         var cells = Enum.GetValues<Role>().Length * AccessActions.All.Count * Purposes.Length
             * Enum.GetValues<ConsentState>().Length * Enum.GetValues<Relation>().Length * Enum.GetValues<PolicyKind>().Length;
 
-        Assert.Equal(15360, cells);
+        Assert.Equal(21120, cells);
     }
 
     [Theory]
@@ -150,7 +155,7 @@ public sealed class DecisionMatrixTests
         }
 
         Assert.True(failures.Length == 0, $"{role}: cells that differ from the table:\n{failures}");
-        Assert.Equal(1920, cells);
+        Assert.Equal(2640, cells);
         if (role is not Role.Analyst)
         {
             Assert.InRange(allowed, 1, cells - 1);

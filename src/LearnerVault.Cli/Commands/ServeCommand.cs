@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LearnerVault.Cli.Demo;
 using LearnerVault.Server;
+using LearnerVault.Server.Accounts;
 using LearnerVault.Server.Administration;
 using LearnerVault.Server.Options;
 using LearnerVault.Server.Statements;
@@ -87,6 +88,7 @@ internal static class ServeCommand
         var init = await DataFolder.InitializeAsync(options.DataDirectory, options.MasterKeyFile, options.Store, context.Time, ct);
 
         (ClientRecord Client, string Secret)? firstClient = null;
+        CreatedPerson? firstAdministrator = null;
         ClientRecord? demoClient = null;
         // The administrative work is done and the files closed before the server opens them for itself.
         await using (var backend = DataFolder.Open(options.DataDirectory, options.MasterKeyFile, options.Store, context.Time))
@@ -95,6 +97,13 @@ internal static class ServeCommand
             {
                 firstClient = await ClientAdmin.AddAsync(
                     backend.Clients, init.TenantId, FirstClientName, [XapiScopes.All], [], context.Time, ct);
+            }
+
+            // The embedded default is a school's first try: it comes with a school administrator to log in to /api with.
+            // A PostgreSQL installation gets its people from 'lvault people add'.
+            if (!options.Store.IsPostgres)
+            {
+                firstAdministrator = await PeopleAdmin.EnsureFirstAdministratorAsync(backend, options, init.TenantId, ct);
             }
 
             if (demo && !await DemoSeeder.IsSeededAsync(backend.Statements, init.TenantId, ct))
@@ -120,6 +129,13 @@ internal static class ServeCommand
         else
         {
             console.MarkupLine("Clients: [bold]lvault clients list[/] shows them, [bold]lvault clients add[/] creates one.");
+        }
+
+        if (firstAdministrator is { } administrator)
+        {
+            console.MarkupLine("First start: a school administrator was created for the admin API.");
+            PeopleAddCommand.ShowAccount(
+                console, PeopleAdmin.FirstAdministratorLogin, administrator, init.TenantId, endpoint[..^"xapi/".Length] + "api/");
         }
 
         if (demoClient is not null)

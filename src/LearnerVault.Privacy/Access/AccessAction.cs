@@ -26,6 +26,15 @@ public enum AccessAction
 
     /// <summary><c>export</c>: take a copy of the learner's data out (portability, or a research extract).</summary>
     Export,
+
+    /// <summary><c>learner.read</c>: read the learner's identity record (age, guardians, classes, restriction, objections).</summary>
+    LearnerRecordRead,
+
+    /// <summary><c>learner.write</c>: keep the learner's identity record (register, age, guardian links, class membership).</summary>
+    LearnerRecordWrite,
+
+    /// <summary><c>restriction.write</c>: record the learner's restriction of processing or objections (GDPR Art. 18, 21).</summary>
+    RestrictionWrite,
 }
 
 /// <summary>Spellings and groupings of <see cref="AccessAction"/>.</summary>
@@ -45,6 +54,9 @@ public static class AccessActions
         AccessAction.ConsentsWrite => "consents.write",
         AccessAction.AccessLogRead => "accesslog.read",
         AccessAction.Export => "export",
+        AccessAction.LearnerRecordRead => "learner.read",
+        AccessAction.LearnerRecordWrite => "learner.write",
+        AccessAction.RestrictionWrite => "restriction.write",
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
     };
 

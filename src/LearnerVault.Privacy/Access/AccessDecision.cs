@@ -22,6 +22,9 @@ public enum DecisionCode
     /// <summary>The data concerns no identifiable learner.</summary>
     NoLearner,
 
+    /// <summary>The school administrator keeping the learner's identity record (the school's own register).</summary>
+    IdentityAdministration,
+
     // Deny
     /// <summary>Principal and learner (or policy) belong to different tenants. Always denied.</summary>
     CrossTenant,

@@ -10,7 +10,7 @@ public static class AccessRules
     private static readonly HashSet<AccessAction> DataSubjectActions =
     [
         AccessAction.StatementsRead, AccessAction.DocumentsRead, AccessAction.ConsentsRead, AccessAction.ConsentsWrite,
-        AccessAction.AccessLogRead, AccessAction.Export,
+        AccessAction.AccessLogRead, AccessAction.Export, AccessAction.LearnerRecordRead,
     ];
 
     private static readonly HashSet<AccessAction> ClientActions =
@@ -19,7 +19,12 @@ public static class AccessRules
     private static readonly HashSet<AccessAction> StaffReadActions = [AccessAction.StatementsRead, AccessAction.DocumentsRead];
 
     private static readonly HashSet<AccessAction> OversightActions =
-        [AccessAction.ConsentsRead, AccessAction.ConsentsWrite, AccessAction.AccessLogRead];
+    [
+        AccessAction.ConsentsRead, AccessAction.ConsentsWrite, AccessAction.AccessLogRead, AccessAction.LearnerRecordRead,
+        AccessAction.RestrictionWrite,
+    ];
+
+    private static readonly HashSet<AccessAction> IdentityActions = [AccessAction.LearnerRecordRead, AccessAction.LearnerRecordWrite];
 
     private static readonly HashSet<AccessAction> ResearchActions =
         [AccessAction.StatementsRead, AccessAction.DocumentsRead, AccessAction.Export];
@@ -35,17 +40,20 @@ public static class AccessRules
     /// <para><b>2. Role, action, purpose, relation.</b></para>
     /// <list type="table">
     /// <listheader><term>role</term><description>may</description></listheader>
-    /// <item><term>learner</term><description>statements.read, documents.read, consents.read/write, accesslog.read, export
-    /// on their OWN data only, for any purpose: this is the data subject exercising their rights (access, portability,
+    /// <item><term>learner</term><description>statements.read, documents.read, consents.read/write, accesslog.read, export,
+    /// learner.read on their OWN data only, for any purpose: this is the data subject exercising their rights (access, portability,
     /// consent), which no lawful basis, restriction or objection limits. Writing learning data goes through apps.</description></item>
     /// <item><term>guardian</term><description>the same, on the data of a learner who lists them as guardian.</description></item>
     /// <item><term>teacher</term><description>statements.read and documents.read, for instruction or assessment only, of
     /// learners in one of their classes; the purpose's lawful basis must hold (rule 3). Teachers write through apps.</description></item>
     /// <item><term>school administrator</term><description>statements.read and documents.read for school-administration
-    /// only, any learner of the tenant; rule 3 applies.</description></item>
+    /// only, any learner of the tenant; rule 3 applies. learner.read and learner.write (the identity record: registration,
+    /// age, guardian links, class membership) for school-administration only, without rule 3: the register is what
+    /// restriction and objection are recorded against, and keeping it is the storage that restriction still allows.</description></item>
     /// <item><term>data protection officer</term><description>consents.read, consents.write (recording a consent or
     /// withdrawal received through another channel, e.g. a paper form; the record still names the learner or guardian
-    /// who made it) and accesslog.read, for any learner of the tenant or the whole tenant. Never learning content
+    /// who made it), accesslog.read, learner.read and restriction.write (recording a restriction or objection the learner
+    /// obtained), for any learner of the tenant or the whole tenant. Never learning content
     /// (statements, documents, exports): oversight needs the record of processing, not what the child did.</description></item>
     /// <item><term>analyst</term><description>nothing through this gate (<see cref="DecisionCode.AggregateOnly"/>):
     /// statistics come from the differential-privacy engine, which never hands out a row.</description></item>
@@ -151,6 +159,13 @@ public static class AccessRules
 
     private static AccessDecision DecideForSchoolAdministrator(Request r)
     {
+        if (IdentityActions.Contains(r.Action))
+        {
+            return r.Purpose == Purpose.SchoolAdministration
+                ? r.Allow(DecisionCode.IdentityAdministration, "the school administrator keeping the learner's identity record")
+                : r.DenyPurpose("school administrators act only for school administration");
+        }
+
         if (!StaffReadActions.Contains(r.Action))
         {
             return r.DenyAction();
@@ -167,7 +182,7 @@ public static class AccessRules
     private static AccessDecision DecideForDataProtectionOfficer(Request r) =>
         OversightActions.Contains(r.Action)
             ? r.Allow(DecisionCode.Oversight, "the data protection officer overseeing consents and the access log")
-            : r.Deny(DecisionCode.ActionNotPermittedForRole, "the data protection officer oversees consents and the log, not learning content");
+            : r.Deny(DecisionCode.ActionNotPermittedForRole, "the data protection officer oversees consents, restrictions and the log, not learning content or the register");
 
     private static AccessDecision DecideForResearcher(Request r)
     {

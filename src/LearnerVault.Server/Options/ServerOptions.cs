@@ -41,6 +41,25 @@ public sealed class ServerOptions
     /// an entry is appended). Env: LV_AUDIT_CHECKPOINT_MINUTES.</summary>
     public TimeSpan AuditCheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>PBKDF2-HMAC-SHA256 iterations for new password hashes (older hashes are upgraded at login). Env:
+    /// LV_PASSWORD_ITERATIONS, at least <see cref="MinimumPasswordIterations"/>; only code (tests) may go lower.</summary>
+    public int PasswordIterations { get; set; } = Accounts.PasswordHasher.DefaultIterations;
+
+    /// <summary>Failed logins in a row that lock an account. Env: LV_LOGIN_MAX_ATTEMPTS.</summary>
+    public int LoginMaxAttempts { get; set; } = 5;
+
+    /// <summary>How long a locked account stays locked. Env: LV_LOGIN_LOCKOUT_MINUTES.</summary>
+    public TimeSpan LoginLockout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>A browser session ends after this long without a request. Env: LV_SESSION_IDLE_MINUTES.</summary>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>A browser session ends this long after login, however active. Env: LV_SESSION_HOURS.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>The fewest PBKDF2 iterations the environment may configure.</summary>
+    public const int MinimumPasswordIterations = 100_000;
+
     /// <summary>The time provider; tests inject a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -70,6 +89,17 @@ public sealed class ServerOptions
         MaxPageSize = (int)Number(env, "LV_MAX_PAGE", MaxPageSize);
         AuditCheckpointEntries = (int)Math.Min(Number(env, "LV_AUDIT_CHECKPOINT_ENTRIES", AuditCheckpointEntries), int.MaxValue);
         AuditCheckpointInterval = TimeSpan.FromMinutes(Math.Min(Number(env, "LV_AUDIT_CHECKPOINT_MINUTES", (long)AuditCheckpointInterval.TotalMinutes), 1_000_000));
+        PasswordIterations = (int)Math.Min(Number(env, "LV_PASSWORD_ITERATIONS", PasswordIterations), int.MaxValue);
+        if (PasswordIterations < MinimumPasswordIterations)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(
+                SectionName, typeof(ServerOptions), [$"LV_PASSWORD_ITERATIONS must be at least {MinimumPasswordIterations}."]);
+        }
+
+        LoginMaxAttempts = (int)Math.Min(Number(env, "LV_LOGIN_MAX_ATTEMPTS", LoginMaxAttempts), int.MaxValue);
+        LoginLockout = TimeSpan.FromMinutes(Math.Min(Number(env, "LV_LOGIN_LOCKOUT_MINUTES", (long)LoginLockout.TotalMinutes), 1_000_000));
+        SessionIdleTimeout = TimeSpan.FromMinutes(Math.Min(Number(env, "LV_SESSION_IDLE_MINUTES", (long)SessionIdleTimeout.TotalMinutes), 1_000_000));
+        SessionLifetime = TimeSpan.FromHours(Math.Min(Number(env, "LV_SESSION_HOURS", (long)SessionLifetime.TotalHours), 1_000_000));
         if (env("LV_XAPI_VERSIONS") is { Length: > 0 } versions)
         {
             XapiVersions = ParseVersions(versions);
@@ -109,6 +139,32 @@ public sealed class ServerOptions
         if (AuditCheckpointInterval < TimeSpan.FromMinutes(1) || AuditCheckpointInterval > TimeSpan.FromDays(1))
         {
             errors.Add("AuditCheckpointInterval (LV_AUDIT_CHECKPOINT_MINUTES) must be between 1 minute and 1440 minutes.");
+        }
+
+        // Code may go below MinimumPasswordIterations (tests hash many passwords); the environment may not.
+        if (PasswordIterations is < 1_000 or > 10_000_000)
+        {
+            errors.Add("PasswordIterations (LV_PASSWORD_ITERATIONS) must be between 100000 and 10000000.");
+        }
+
+        if (LoginMaxAttempts is < 1 or > 100)
+        {
+            errors.Add("LoginMaxAttempts (LV_LOGIN_MAX_ATTEMPTS) must be between 1 and 100.");
+        }
+
+        if (LoginLockout < TimeSpan.FromMinutes(1) || LoginLockout > TimeSpan.FromDays(1))
+        {
+            errors.Add("LoginLockout (LV_LOGIN_LOCKOUT_MINUTES) must be between 1 and 1440 minutes.");
+        }
+
+        if (SessionIdleTimeout < TimeSpan.FromMinutes(1) || SessionIdleTimeout > SessionLifetime)
+        {
+            errors.Add("SessionIdleTimeout (LV_SESSION_IDLE_MINUTES) must be at least 1 minute and at most the session lifetime.");
+        }
+
+        if (SessionLifetime < TimeSpan.FromHours(1) || SessionLifetime > TimeSpan.FromDays(7))
+        {
+            errors.Add("SessionLifetime (LV_SESSION_HOURS) must be between 1 and 168 hours.");
         }
 
         if (XapiVersions.Count == 0)

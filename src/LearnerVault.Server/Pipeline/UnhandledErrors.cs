@@ -23,7 +23,7 @@ public static partial class UnhandledErrors
         {
             LogUnavailable(logger, error.GetType().FullName ?? "unknown", (error as PostgresException)?.SqlState ?? "-", context.Request.Method);
             context.Response.Headers.RetryAfter = RetryAfterSeconds;
-            await XapiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The data store is unavailable; try again shortly.");
+            await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "store-unavailable", "The data store is unavailable; try again shortly.");
             return;
         }
 
@@ -32,8 +32,14 @@ public static partial class UnhandledErrors
             Log(logger, error.GetType().FullName ?? "unknown", context.Request.Method, error.StackTrace ?? string.Empty);
         }
 
-        await XapiErrors.WriteAsync(context, StatusCodes.Status500InternalServerError, "The server failed to process the request.");
+        await WriteAsync(context, StatusCodes.Status500InternalServerError, "internal", "The server failed to process the request.");
     }
+
+    /// <summary>The admin API answers in problem documents, the xAPI endpoint as the xAPI specification says.</summary>
+    private static Task WriteAsync(HttpContext context, int status, string slug, string message) =>
+        context.Request.Path.StartsWithSegments(Api.ApiPipeline.Prefix, StringComparison.Ordinal)
+            ? Api.ApiProblems.WriteAsync(context, status, slug, message, null)
+            : XapiErrors.WriteAsync(context, status, message);
 
     public const string RetryAfterSeconds = "5";
 
