@@ -4,6 +4,7 @@ using LearnerVault.Privacy.Audit;
 using LearnerVault.Server.Administration;
 using LearnerVault.Server.Audit;
 using LearnerVault.Server.Options;
+using LearnerVault.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LearnerVault.Cli.Commands;
@@ -40,11 +41,7 @@ internal static class AuditCommand
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
             await using var backend = installation.Open(context);
-            var tenants = await backend.Clients.ListTenantsAsync(ct);
-            if (tenants.Count == 0)
-            {
-                throw new AdministrationException($"the store ({backend.Description}) has no tenant: run 'lvault init' on it");
-            }
+            var tenants = await TenantsAsync(backend, ct);
 
             var publishedCheckpoints = context.GetValue(published) is { } file
                 ? await PublishedCheckpoints.ReadAsync(file, ct)
@@ -138,11 +135,7 @@ internal static class AuditCommand
         CommandRunner.SetAction(command, settings, async (context, ct) =>
         {
             await using var backend = installation.Open(context);
-            var tenants = await backend.Clients.ListTenantsAsync(ct);
-            if (tenants.Count == 0)
-            {
-                throw new AdministrationException($"the store ({backend.Description}) has no tenant: run 'lvault init' on it");
-            }
+            var tenants = await TenantsAsync(backend, ct);
 
             var log = new AccessLog(backend.AccessLog, backend.Keys, new ServerOptions { TimeProvider = context.Time }, NullLogger<AccessLog>.Instance);
             var rows = new List<PublishedCheckpoint>();
@@ -176,6 +169,15 @@ internal static class AuditCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Every tenant of the store; an uninitialised store is an error (there is no log to speak of).</summary>
+    private static async Task<IReadOnlyList<TenantRecord>> TenantsAsync(IStorageBackend backend, CancellationToken ct)
+    {
+        var tenants = await backend.Clients.ListTenantsAsync(ct);
+        return tenants.Count > 0
+            ? tenants
+            : throw new AdministrationException($"the store ({backend.Description}) has no tenant: run 'lvault init' on it");
     }
 
     private static string Line(Guid tenant, AccessLogVerification result)
