@@ -56,6 +56,14 @@ public sealed partial class ApiPipeline(RequestDelegate next, AccountService acc
             }
 
             await next(context);
+            if (!context.Response.HasStarted && context.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
+            {
+                // No route matched (an unknown path, an id that is not a UUID, a method the resource lacks): a problem
+                // document like every other /api error, not an empty body.
+                await ApiProblems.WriteAsync(context, context.Response.StatusCode == StatusCodes.Status404NotFound
+                    ? ApiProblems.NotFound("resource")
+                    : new ApiProblemException(405, "method-not-allowed", "This resource does not take this method.", $"see {ApiDocument.Route}"));
+            }
         }
         catch (ApiProblemException problem)
         {

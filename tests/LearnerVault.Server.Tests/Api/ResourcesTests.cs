@@ -22,6 +22,17 @@ public sealed class ResourcesTests : IAsyncLifetime
         await api.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData("GET", "/api/learners/not-a-uuid", HttpStatusCode.NotFound, "not-found")]
+    [InlineData("GET", "/api/no-such-resource", HttpStatusCode.NotFound, "not-found")]
+    [InlineData("DELETE", "/api/policy", HttpStatusCode.MethodNotAllowed, "method-not-allowed")]
+    public async Task UnmatchedRoute_AnswersAProblemDocument(string method, string path, HttpStatusCode status, string slug)
+    {
+        using var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), TestContext.Current.CancellationToken);
+
+        await ApiAssert.ProblemAsync(response, status, slug);
+    }
+
     [Fact]
     public async Task People_CreateWithGeneratedPasswordListGetPatch_Works()
     {
