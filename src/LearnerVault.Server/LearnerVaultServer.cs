@@ -88,11 +88,33 @@ public static class LearnerVaultServer
         return services;
     }
 
+    /// <summary>
+    /// Behind a TLS-terminating proxy (nginx, Caddy: docs/deployment.md) the scheme comes from the proxy's
+    /// X-Forwarded-Proto, believed only from <see cref="ServerOptions.TrustedProxies"/>, so that session cookies are
+    /// Secure. Nothing else is taken from forwarded headers.
+    /// </summary>
+    private static ForwardedHeadersOptions ForwardedHeaders(ServerOptions options)
+    {
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto, ForwardLimit = 1 };
+        forwarded.KnownIPNetworks.Clear();
+        forwarded.KnownProxies.Clear();
+        foreach (var proxy in options.TrustedProxies)
+        {
+            if (ServerOptions.TryParseNetwork(proxy, out var network))
+            {
+                forwarded.KnownIPNetworks.Add(network);
+            }
+        }
+
+        return forwarded;
+    }
+
     public static WebApplication UseLearnerVault(this WebApplication app)
     {
         // Fail at start, not on the first request, when the data folder or the master key is wrong.
         _ = app.Services.GetRequiredService<IStorageBackend>();
 
+        app.UseForwardedHeaders(ForwardedHeaders(app.Services.GetRequiredService<ServerOptions>()));
         app.UseExceptionHandler(error => error.Run(UnhandledErrors.HandleAsync));
         app.UseCors(cors => cors
             .AllowAnyOrigin()

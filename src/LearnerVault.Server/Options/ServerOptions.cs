@@ -57,6 +57,13 @@ public sealed class ServerOptions
     /// <summary>A browser session ends this long after login, however active. Env: LV_SESSION_HOURS.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>
+    /// The reverse proxies (addresses, or networks as CIDR) whose <c>X-Forwarded-Proto</c> is believed, so that behind a
+    /// TLS-terminating proxy the server knows the request came over HTTPS (session cookies then are <c>Secure</c> and
+    /// <c>__Host-</c>). Env: LV_TRUSTED_PROXIES, comma-separated, or <c>none</c>. Default: this machine (loopback) only.
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; set; } = ["127.0.0.0/8", "::1/128"];
+
     /// <summary>The fewest PBKDF2 iterations the environment may configure.</summary>
     public const int MinimumPasswordIterations = 100_000;
 
@@ -100,6 +107,13 @@ public sealed class ServerOptions
         LoginLockout = TimeSpan.FromMinutes(Math.Min(Number(env, "LV_LOGIN_LOCKOUT_MINUTES", (long)LoginLockout.TotalMinutes), 1_000_000));
         SessionIdleTimeout = TimeSpan.FromMinutes(Math.Min(Number(env, "LV_SESSION_IDLE_MINUTES", (long)SessionIdleTimeout.TotalMinutes), 1_000_000));
         SessionLifetime = TimeSpan.FromHours(Math.Min(Number(env, "LV_SESSION_HOURS", (long)SessionLifetime.TotalHours), 1_000_000));
+        if (env("LV_TRUSTED_PROXIES") is { Length: > 0 } proxies)
+        {
+            TrustedProxies = proxies.Trim().Equals("none", StringComparison.OrdinalIgnoreCase)
+                ? []
+                : proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
         if (env("LV_XAPI_VERSIONS") is { Length: > 0 } versions)
         {
             XapiVersions = ParseVersions(versions);
@@ -167,6 +181,14 @@ public sealed class ServerOptions
             errors.Add("SessionLifetime (LV_SESSION_HOURS) must be between 1 and 168 hours.");
         }
 
+        foreach (var proxy in TrustedProxies)
+        {
+            if (!TryParseNetwork(proxy, out _))
+            {
+                errors.Add($"TrustedProxies (LV_TRUSTED_PROXIES): '{proxy}' is not an IP address or a CIDR network (e.g. 10.0.0.0/8).");
+            }
+        }
+
         if (XapiVersions.Count == 0)
         {
             errors.Add("XapiVersions (LV_XAPI_VERSIONS) must name at least one of 2.0.0 and 1.0.3.");
@@ -176,6 +198,23 @@ public sealed class ServerOptions
         {
             throw new Microsoft.Extensions.Options.OptionsValidationException(SectionName, typeof(ServerOptions), errors);
         }
+    }
+
+    /// <summary>An address (as a one-address network) or a CIDR network.</summary>
+    public static bool TryParseNetwork(string text, out System.Net.IPNetwork network)
+    {
+        if (System.Net.IPNetwork.TryParse(text, out network))
+        {
+            return true;
+        }
+
+        if (System.Net.IPAddress.TryParse(text, out var address))
+        {
+            network = new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>Parses "2.0.0,1.0.3" into versions, newest first.</summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using LearnerVault.Privacy.Access;
 using LearnerVault.Server.Accounts;
+using LearnerVault.Server.Options;
 using LearnerVault.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -32,13 +33,14 @@ public sealed class ApiHarness : IAsyncDisposable
 
     public string Origin => Factory.BaseAddress.GetLeftPart(UriPartial.Authority);
 
-    public static async Task<ApiHarness> StartAsync()
+    public static async Task<ApiHarness> StartAsync(Action<ServerOptions>? configure = null)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var factory = await LearnerVaultAppFactory.StartAsync(options =>
         {
             options.TimeProvider = time;
             options.PasswordIterations = 1_000;
+            configure?.Invoke(options);
         });
         var harness = new ApiHarness(factory, time);
         await harness.AddPersonAsync(AdminLogin, [Role.SchoolAdministrator]);
