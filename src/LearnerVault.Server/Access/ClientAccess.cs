@@ -31,6 +31,15 @@ public sealed record ClientAccess(ClientRecord Client, Principal Principal, Purp
         return declared.Count == 0 && client.Purposes.Count == 0 ? [Purpose.Instruction] : declared;
     }
 
+    /// <summary>The purpose <paramref name="requestedPurpose"/> names when it is one the client did not declare (the
+    /// refusal the access log records); null when it is declared, absent, or no purpose at all.</summary>
+    public static Purpose? UndeclaredPurpose(ClientRecord client, string? requestedPurpose) =>
+        !string.IsNullOrWhiteSpace(requestedPurpose)
+        && Purpose.TryParse(requestedPurpose, out var purpose, out _)
+        && !DeclaredPurposes(client).Contains(purpose)
+            ? purpose
+            : null;
+
     /// <summary>The client acting for its first declared purpose (ingest outside HTTP, e.g. the demo seeder).</summary>
     public static ClientAccess For(ClientRecord client) => For(client, null);
 

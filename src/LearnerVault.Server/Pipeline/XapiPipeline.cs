@@ -1,4 +1,5 @@
 using System.Globalization;
+using LearnerVault.Privacy.Access;
 using LearnerVault.Server.Auth;
 using LearnerVault.Server.Options;
 using LearnerVault.Storage;
@@ -72,7 +73,17 @@ public sealed class XapiPipeline(RequestDelegate next, ClientAuthenticator authe
                 xapi.Client = client;
                 // The purpose every access of this request is decided and logged for: refused here (400/403) when the
                 // header names no purpose or one the client did not declare, before anything is read or written.
-                xapi.Access = Access.ClientAccess.For(client, context.Request.Headers[Access.ClientAccess.PurposeHeader].ToString());
+                var requested = context.Request.Headers[Access.ClientAccess.PurposeHeader].ToString();
+                if (Access.ClientAccess.UndeclaredPurpose(client, requested) is { } undeclared && GatedAction(context.Request) is { } action)
+                {
+                    // Asking for learner data for a purpose the client never declared is a denial like any other: it is
+                    // decided (purpose_not_declared) and logged, then refused below.
+                    var principal = Principal.Client(client.TenantId, client.Key, Access.ClientAccess.DeclaredPurposes(client));
+                    await context.RequestServices.GetRequiredService<Access.IAccessGate>()
+                        .DecideRecordsAsync(principal, action, undeclared, [(byte[]?)null], context.RequestAborted);
+                }
+
+                xapi.Access = Access.ClientAccess.For(client, requested);
                 await AddConsistentThroughAsync(context, isStatementRead, client.TenantId);
             }
 
@@ -86,6 +97,26 @@ public sealed class XapiPipeline(RequestDelegate next, ClientAuthenticator authe
         {
             await XapiErrors.WriteAsync(context, ex.StatusCode, "The request could not be read.");
         }
+    }
+
+    /// <summary>What a request to a gated resource asks to do with learner data; null for the resources about no learner
+    /// (About, Activities, Activity Profile).</summary>
+    private static AccessAction? GatedAction(HttpRequest request)
+    {
+        var path = request.Path;
+        var reads = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
+        if (path.StartsWithSegments(Prefix + "/statements", StringComparison.Ordinal))
+        {
+            return reads ? AccessAction.StatementsRead : AccessAction.StatementsWrite;
+        }
+
+        if (path.StartsWithSegments(Prefix + "/activities/state", StringComparison.Ordinal)
+            || path.StartsWithSegments(Prefix + "/agents/profile", StringComparison.Ordinal))
+        {
+            return reads ? AccessAction.DocumentsRead : AccessAction.DocumentsWrite;
+        }
+
+        return path.Equals(Prefix + "/agents", StringComparison.Ordinal) ? AccessAction.StatementsRead : null;
     }
 
     private async Task AddConsistentThroughAsync(HttpContext context, bool isStatementRead, Guid? tenantId)

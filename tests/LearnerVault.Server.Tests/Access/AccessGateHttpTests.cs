@@ -190,6 +190,19 @@ public sealed class AccessGateHttpTests(AccessKit kit) : IClassFixture<AccessKit
         Assert.Equal(expected, response.StatusCode);
         Assert.Contains("X-LearnerVault-Purpose", await response.Content.ReadAsStringAsync(AccessKit.Ct), StringComparison.Ordinal);
         Assert.Empty(await AccessKit.QueryIdsAsync(app));
+
+        // A purpose the client never declared is a denial, and logged as one; a text that is no purpose is malformed.
+        var refusals = (await kit.LogAsync(tenant)).Where(e => e.Reason == "purpose_not_declared").ToList();
+        if (expected == HttpStatusCode.Forbidden)
+        {
+            var entry = Assert.Single(refusals);
+            Assert.Equal(("statements.write", purpose, LearnerVault.Privacy.Audit.AccessDecision.Deny), (entry.Action, entry.Purpose, entry.Decision));
+            Assert.Null(entry.LearnerPseudonym);
+        }
+        else
+        {
+            Assert.Empty(refusals);
+        }
     }
 
     [Fact]
