@@ -45,6 +45,9 @@ public static class LearnerVaultServer
         builder.Services.AddCors();
         // Signs the heads of idle access logs (the CLI, which composes AddLearnerVault too, runs no background work).
         builder.Services.AddHostedService<AccessLogCheckpointer>();
+        // Deletes authentication tokens a day after they expired or were revoked.
+        builder.Services.AddSingleton<AuthTokenPurger>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AuthTokenPurger>());
         builder.Services.AddOpenApi(ApiDocument.Name, ApiDocument.Configure);
         // Binding failures on /api throw, so that ApiPipeline answers them with a problem document instead of an empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -152,6 +152,23 @@ internal sealed class PostgresPrivacyStore(NpgsqlDataSource data) : IPrivacyStor
         ReadListAsync($"SELECT {TokenColumns} FROM auth_tokens WHERE tenant_id = @t AND person_id = @p ORDER BY created DESC, token_hash;",
             [P("t", tenantId), P("p", personId)], ReadToken, cancellationToken);
 
+    public async Task<int> RevokeOtherPersonTokensAsync(
+        Guid tenantId, Guid personId, byte[] keepTokenHash, DateTimeOffset when, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keepTokenHash);
+        await using var command = data.CreateCommand(
+            "UPDATE auth_tokens SET revoked = @when WHERE tenant_id = @t AND person_id = @p AND revoked IS NULL AND token_hash <> @keep;");
+        AddAll(command.Parameters, [P("t", tenantId), P("p", personId), P("keep", keepTokenHash), Time("when", when)]);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<int> PurgeTokensAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        await using var command = data.CreateCommand("DELETE FROM auth_tokens WHERE expires < @before OR revoked < @before;");
+        AddAll(command.Parameters, [Time("before", before)]);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     // Learners (identity vault)
 
     public async Task AddLearnerAsync(LearnerRecord learner, CancellationToken cancellationToken = default)

@@ -308,6 +308,66 @@ public abstract class PrivacyStoreContractTests : StoreContractLifetime<PrivacyS
         Assert.Null((await Store.FindTokenAsync(other.TokenHash, Ct))!.Revoked);
     }
 
+    [Fact]
+    public async Task RevokeOtherPersonTokens_KeepsTheGivenTokenAndOtherPeoples()
+    {
+        var person = Guid.NewGuid();
+        var kept = new AuthTokenRecord(Bytes(), tenantA, person, AuthTokenKind.Session, null, Now, Now.AddHours(8), null);
+        var session = new AuthTokenRecord(Bytes(), tenantA, person, AuthTokenKind.Session, null, Now, Now.AddHours(8), null);
+        var bearer = new AuthTokenRecord(Bytes(), tenantA, person, AuthTokenKind.Bearer, "script", Now, Now.AddDays(30), null);
+        var revoked = new AuthTokenRecord(Bytes(), tenantA, person, AuthTokenKind.Bearer, "old", Now, Now.AddDays(30), Now.AddMinutes(1));
+        var other = new AuthTokenRecord(Bytes(), tenantA, Guid.NewGuid(), AuthTokenKind.Session, null, Now, Now.AddHours(8), null);
+        foreach (var token in new[] { kept, session, bearer, revoked, other })
+        {
+            await Store.AddTokenAsync(token, Ct);
+        }
+
+        Assert.Equal(0, await Store.RevokeOtherPersonTokensAsync(tenantB, person, kept.TokenHash, Now.AddMinutes(5), Ct));
+        Assert.Equal(2, await Store.RevokeOtherPersonTokensAsync(tenantA, person, kept.TokenHash, Now.AddMinutes(5), Ct));
+
+        Assert.Null((await Store.FindTokenAsync(kept.TokenHash, Ct))!.Revoked);
+        Assert.Equal(Micro(Now.AddMinutes(5)), (await Store.FindTokenAsync(session.TokenHash, Ct))!.Revoked);
+        Assert.Equal(Micro(Now.AddMinutes(5)), (await Store.FindTokenAsync(bearer.TokenHash, Ct))!.Revoked);
+        Assert.Equal(Micro(Now.AddMinutes(1)), (await Store.FindTokenAsync(revoked.TokenHash, Ct))!.Revoked);
+        Assert.Null((await Store.FindTokenAsync(other.TokenHash, Ct))!.Revoked);
+    }
+
+    [Fact]
+    public async Task PurgeTokens_ExpiredOrRevokedBeforeTheCutoff_AreDeletedInEveryTenant()
+    {
+        // Long before every other test's tokens (the database may be shared), so that the purge touches only these.
+        var cutoff = new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var start = cutoff.AddDays(-3);
+        var person = Guid.NewGuid();
+        AuthTokenRecord Token(Guid tenant, DateTimeOffset expires, DateTimeOffset? revoked) =>
+            new(Bytes(), tenant, person, AuthTokenKind.Session, null, start, expires, revoked);
+        var expiredA = Token(tenantA, cutoff.AddHours(-1), null);
+        var expiredB = Token(tenantB, cutoff.AddTicks(-10), null);
+        var revokedA = Token(tenantA, cutoff.AddYears(1), cutoff.AddHours(-2));
+        var expiresAtCutoff = Token(tenantA, cutoff, null);
+        var live = Token(tenantB, cutoff.AddHours(1), null);
+        var revokedAfter = Token(tenantA, cutoff.AddHours(1), cutoff.AddMinutes(1));
+        AuthTokenRecord[] all = [expiredA, expiredB, revokedA, expiresAtCutoff, live, revokedAfter];
+        foreach (var token in all)
+        {
+            await Store.AddTokenAsync(token, Ct);
+        }
+
+        Assert.Equal(3, await Store.PurgeTokensAsync(cutoff, Ct));
+
+        var left = new List<AuthTokenRecord>();
+        foreach (var token in all)
+        {
+            if (await Store.FindTokenAsync(token.TokenHash, Ct) is { } found)
+            {
+                left.Add(token);
+            }
+        }
+
+        Assert.Equal([expiresAtCutoff, live, revokedAfter], left);
+        Assert.Equal(0, await Store.PurgeTokensAsync(cutoff, Ct));
+    }
+
     private sealed class TokenComparer : IEqualityComparer<AuthTokenRecord>
     {
         public static readonly TokenComparer Instance = new();

@@ -160,6 +160,95 @@ public sealed class AccountService(IPrivacyStore store, AccountCrypto crypto, Se
         return (LoginFailure.None, person, step);
     }
 
+    /// <summary>
+    /// Changes the caller's own password. The current password is checked like a login (a wrong one counts toward the
+    /// lockout, and a locked account is refused whatever it gives); on success every other token of the person is
+    /// revoked, so that whoever else held a session or bearer token is out, while <paramref name="current"/> stays valid.
+    /// </summary>
+    /// <returns>False when the current password is wrong or the account is locked; nothing changed then.</returns>
+    /// <exception cref="AccountException">The new password is too short or long, or the same as the current one.</exception>
+    public async Task<bool> ChangePasswordAsync(
+        PersonRecord person, AuthTokenRecord current, string currentPassword, string newPassword, CancellationToken ct)
+    {
+        // Checked before the current password, which costs a hash and may count a failure.
+        if (PasswordHasher.Weakness(newPassword) is { } weakness)
+        {
+            throw new AccountException(weakness);
+        }
+
+        if (string.Equals(newPassword, currentPassword, StringComparison.Ordinal))
+        {
+            throw new AccountException("the new password must differ from the current one");
+        }
+
+        var now = Time.GetUtcNow();
+        var credentials = await store.GetCredentialsAsync(person.TenantId, person.Id, ct);
+        if (credentials is null || currentPassword.Length > PasswordHasher.MaximumLength)
+        {
+            return false;
+        }
+
+        var check = PasswordHasher.Verify(currentPassword, credentials.PasswordHash, options.PasswordIterations);
+        if (credentials.LockedUntil is { } until && until > now)
+        {
+            return false;
+        }
+
+        if (!check.Matches)
+        {
+            await store.RegisterFailedLoginAsync(person.TenantId, person.Id, options.LoginMaxAttempts, options.LoginLockout, now, ct);
+            return false;
+        }
+
+        await store.SetCredentialsAsync(
+            credentials with { PasswordHash = PasswordHasher.Hash(newPassword, options.PasswordIterations), FailedAttempts = 0, LockedUntil = null, Updated = now },
+            ct);
+        await store.RevokeOtherPersonTokensAsync(person.TenantId, person.Id, current.TokenHash, now, ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Gives a person a generated password (to be shown once), lifts any lockout and revokes every token of theirs: for
+    /// a forgotten password, or an account that may be in someone else's hands. The second factor is left as it is.
+    /// </summary>
+    /// <returns>The new password, or null when the person has no account (no login name).</returns>
+    public async Task<string?> ResetPasswordAsync(Guid tenantId, Guid personId, CancellationToken ct)
+    {
+        var credentials = await store.GetCredentialsAsync(tenantId, personId, ct);
+        if (credentials is null)
+        {
+            return null;
+        }
+
+        var now = Time.GetUtcNow();
+        var password = PasswordHasher.Generate();
+        await store.SetCredentialsAsync(
+            credentials with { PasswordHash = PasswordHasher.Hash(password, options.PasswordIterations), FailedAttempts = 0, LockedUntil = null, Updated = now },
+            ct);
+        await store.RevokePersonTokensAsync(tenantId, personId, now, ct);
+        return password;
+    }
+
+    /// <summary>
+    /// Removes a person's second factor (confirmed or still waiting for confirmation), e.g. after a lost phone, and
+    /// revokes every token of theirs; they log in with the password alone and may enrol again.
+    /// </summary>
+    /// <returns>False when the person has no second factor (or no account).</returns>
+    public async Task<bool> RemoveTotpAsync(Guid tenantId, Guid personId, CancellationToken ct)
+    {
+        var credentials = await store.GetCredentialsAsync(tenantId, personId, ct);
+        if (credentials is null || (credentials.TotpSecret is null && !credentials.TotpConfirmed))
+        {
+            return false;
+        }
+
+        var now = Time.GetUtcNow();
+        // The last step used is kept: it only ever rises, whatever secret comes next.
+        await store.SetCredentialsAsync(credentials with { TotpSecret = null, TotpConfirmed = false, Updated = now }, ct);
+        await store.RevokePersonTokensAsync(tenantId, personId, now, ct);
+        return true;
+    }
+
     /// <summary>Issues a token; the token itself is returned once, only its hash is stored.</summary>
     public async Task<(string Token, AuthTokenRecord Record)> IssueTokenAsync(
         Guid tenantId, Guid personId, AuthTokenKind kind, string? label, DateTimeOffset created, DateTimeOffset expires, CancellationToken ct)

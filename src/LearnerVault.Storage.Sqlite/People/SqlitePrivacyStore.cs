@@ -194,6 +194,24 @@ public sealed class SqlitePrivacyStore : IPrivacyStore, IDisposable
             WHERE a.tenant_no = $t AND a.person_id = $p ORDER BY a.created DESC, a.token_hash;
             """, [("$p", Id(personId))], ReadToken, cancellationToken);
 
+    public Task<int> RevokeOtherPersonTokensAsync(
+        Guid tenantId, Guid personId, byte[] keepTokenHash, DateTimeOffset when, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keepTokenHash);
+        return WriteAsync((connection, transaction) =>
+            FindTenant(connection, transaction, tenantId) is { } tenantNo
+                ? Execute(connection, transaction,
+                    "UPDATE auth_tokens SET revoked = $when WHERE tenant_no = $t AND person_id = $p AND revoked IS NULL AND token_hash <> $keep;",
+                    [("$t", tenantNo), ("$p", Id(personId)), ("$keep", keepTokenHash), ("$when", Time(when))])
+                : 0,
+            null, cancellationToken);
+    }
+
+    public Task<int> PurgeTokensAsync(DateTimeOffset before, CancellationToken cancellationToken = default) =>
+        WriteAsync((connection, transaction) =>
+            Execute(connection, transaction, "DELETE FROM auth_tokens WHERE expires < $before OR revoked < $before;", [("$before", Time(before))]),
+            null, cancellationToken);
+
     // Learners (identity vault)
 
     public Task AddLearnerAsync(LearnerRecord learner, CancellationToken cancellationToken = default)

@@ -155,8 +155,21 @@ public interface IPrivacyStore
     /// <summary>Revokes every token of the person (password change, disabling); returns how many.</summary>
     Task<int> RevokePersonTokensAsync(Guid tenantId, Guid personId, DateTimeOffset when, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Revokes every token of the person but <paramref name="keepTokenHash"/> (the one a password change was made with),
+    /// in one statement; returns how many.
+    /// </summary>
+    Task<int> RevokeOtherPersonTokensAsync(
+        Guid tenantId, Guid personId, byte[] keepTokenHash, DateTimeOffset when, CancellationToken cancellationToken = default);
+
     /// <summary>The person's tokens, newest first.</summary>
     Task<IReadOnlyList<AuthTokenRecord>> ListTokensAsync(Guid tenantId, Guid personId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes, in every tenant, the tokens that expired before <paramref name="before"/> or were revoked before it;
+    /// returns how many. Such a token can never authenticate again: the row only serves a look at recent sessions.
+    /// </summary>
+    Task<int> PurgeTokensAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
 
     // Learners (identity vault)
     /// <exception cref="PrivacyStoreConflictException">One of the pseudonyms already belongs to a learner of the tenant.</exception>

@@ -24,6 +24,8 @@ public static class MeEndpoints
 
     public sealed record TotpConfirmRequest(string? Code);
 
+    public sealed record PasswordChangeRequest(string? Current, string? New);
+
     public sealed record ConsentRequest(Guid? Learner, string? Purpose, string? Choice, string? NoticeVersion, string? Channel);
 
     public static RouteGroupBuilder MapMeEndpoints(this IEndpointRouteBuilder app)
@@ -34,6 +36,8 @@ public static class MeEndpoints
             .WithSummary("Start TOTP enrolment (school administrators and DPOs): a secret and an otpauth:// URI");
         group.MapPost("/totp/confirm", ConfirmTotpAsync).WithName("confirmTotp")
             .WithSummary("Confirm TOTP enrolment with a code; from then on login needs a code");
+        group.MapPost("/password", ChangePasswordAsync).WithName("changeMyPassword")
+            .WithSummary("Change my password (the current one is checked and counts toward lockout); my other sessions and tokens are revoked");
         group.MapGet("/access-log", AccessLogAsync).WithName("myAccessLog")
             .WithSummary("Who accessed my data (or my child's: ?learner=), when, for what purpose, and what was decided; newest first");
         group.MapGet("/consents", ConsentsAsync).WithName("myConsents").WithSummary("My consent records (or my child's: ?learner=)");
@@ -100,6 +104,35 @@ public static class MeEndpoints
 
         await store.SetCredentialsAsync(
             credentials with { TotpConfirmed = true, TotpLastStep = step.Value, Updated = options.TimeProvider.GetUtcNow() }, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ChangePasswordAsync(
+        PasswordChangeRequest? request, HttpContext context, AccountService accounts, ILogger<AccountService> logger, CancellationToken ct)
+    {
+        var caller = context.Caller();
+        if (request?.Current is null || request.New is null)
+        {
+            throw ApiProblems.BadRequest("give current and new");
+        }
+
+        bool changed;
+        try
+        {
+            changed = await accounts.ChangePasswordAsync(caller.Person, caller.Token, request.Current, request.New, ct);
+        }
+        catch (AccountException ex)
+        {
+            throw ApiProblems.Invalid(ex.Message);
+        }
+
+        if (!changed)
+        {
+            throw new ApiProblemException(403, "wrong-password", "The current password is wrong.",
+                "the current password is wrong, or the account is locked after too many failures");
+        }
+
+        logger.PasswordChanged(caller.Person.Id);
         return TypedResults.NoContent();
     }
 

@@ -14,6 +14,8 @@ public static class PeopleEndpoints
 
     public sealed record CreatedPersonView(PersonView Person, string? Password);
 
+    public sealed record ResetPasswordView(string Password);
+
     public sealed record UpdatePersonRequest(IReadOnlyList<string>? Roles, bool? Disabled, string? Name);
 
     public static RouteGroupBuilder MapPeopleEndpoints(this IEndpointRouteBuilder app)
@@ -25,6 +27,10 @@ public static class PeopleEndpoints
         group.MapGet("/{id:guid}", GetAsync).WithName("getPerson").WithSummary("One person");
         group.MapPatch("/{id:guid}", UpdateAsync).WithName("updatePerson")
             .WithSummary("Change a person's roles, name, or disable them (which revokes their sessions and tokens)");
+        group.MapPost("/{id:guid}/password", ResetPasswordAsync).WithName("resetPassword")
+            .WithSummary("Give a person a generated password (shown once), lift their lockout and revoke their sessions and tokens");
+        group.MapDelete("/{id:guid}/totp", RemoveTotpAsync).WithName("removeTotp")
+            .WithSummary("Remove a person's TOTP second factor (a lost phone) and revoke their sessions and tokens");
         return group;
     }
 
@@ -72,6 +78,45 @@ public static class PeopleEndpoints
         caller.As(Role.SchoolAdministrator);
         var person = await store.GetPersonAsync(caller.TenantId, id, ct) ?? throw ApiProblems.NotFound("person");
         return TypedResults.Ok(person.View(crypto));
+    }
+
+    private static async Task<IResult> ResetPasswordAsync(
+        Guid id, HttpContext context, IPrivacyStore store, AccountService accounts, ILogger<AccountService> logger, CancellationToken ct)
+    {
+        var caller = context.Caller();
+        caller.As(Role.SchoolAdministrator);
+        if (id == caller.Person.Id)
+        {
+            // A stolen session must not be enough to take the account over: one's own password needs the current one.
+            throw ApiProblems.Forbidden("change your own password with POST /api/me/password");
+        }
+
+        _ = await store.GetPersonAsync(caller.TenantId, id, ct) ?? throw ApiProblems.NotFound("person");
+        var password = await accounts.ResetPasswordAsync(caller.TenantId, id, ct)
+            ?? throw ApiProblems.Invalid("this person has no account (no login name) to set a password for");
+        logger.PasswordReset(caller.Person.Id, id);
+        return TypedResults.Ok(new ResetPasswordView(password));
+    }
+
+    private static async Task<IResult> RemoveTotpAsync(
+        Guid id, HttpContext context, IPrivacyStore store, AccountService accounts, ILogger<AccountService> logger, CancellationToken ct)
+    {
+        var caller = context.Caller();
+        caller.As(Role.SchoolAdministrator);
+        if (id == caller.Person.Id)
+        {
+            // A stolen session must not be enough to strip the second factor off the account it came from.
+            throw ApiProblems.Forbidden("another school administrator removes your second factor");
+        }
+
+        _ = await store.GetPersonAsync(caller.TenantId, id, ct) ?? throw ApiProblems.NotFound("person");
+        if (!await accounts.RemoveTotpAsync(caller.TenantId, id, ct))
+        {
+            throw ApiProblems.NotFound("second factor");
+        }
+
+        logger.TotpRemoved(caller.Person.Id, id);
+        return TypedResults.NoContent();
     }
 
     private static async Task<IResult> UpdateAsync(
