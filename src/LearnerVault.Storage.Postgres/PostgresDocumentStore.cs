@@ -18,14 +18,14 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
     private const string KeyWhere =
         "tenant_id = @t AND kind = @k AND activity = @a AND agent = @g AND registration = @r AND doc = @d";
 
-    private const string ListColumns = "SELECT registration, doc, key_id, id_blob, updated FROM documents";
+    private const string ListColumns = "SELECT registration, doc, key_id, id_blob, updated, restricted FROM documents";
 
     private const string ContextWhere = "tenant_id = @t AND kind = @k AND activity = @a AND agent = @g";
 
     public async Task<StoredDocument?> GetAsync(Guid tenantId, DocumentKey key, CancellationToken cancellationToken = default)
     {
         StoreArguments.Check(key);
-        await using var command = data.CreateCommand($"SELECT key_id, blob, id_blob, etag, updated FROM documents WHERE {KeyWhere};");
+        await using var command = data.CreateCommand($"SELECT key_id, blob, id_blob, etag, updated, restricted FROM documents WHERE {KeyWhere};");
         AddKeyParameters(command, tenantId, key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
@@ -35,6 +35,9 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
                 reader.GetFieldValue<byte[]>(2),
                 reader.GetFieldValue<byte[]>(3),
                 reader.GetFieldValue<DateTimeOffset>(4))
+            {
+                Restricted = reader.GetBoolean(5),
+            }
             : null;
     }
 
@@ -63,7 +66,10 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
                 reader.GetFieldValue<byte[]>(1),
                 reader.GetInt64(2),
                 reader.GetFieldValue<byte[]>(3),
-                reader.GetFieldValue<DateTimeOffset>(4)));
+                reader.GetFieldValue<DateTimeOffset>(4))
+            {
+                Restricted = reader.GetBoolean(5),
+            });
         }
 
         return result;
@@ -87,11 +93,12 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
         var now = PostgresTimestamps.Floor(time.GetUtcNow());
         var updated = previous is { } p && now <= p ? PostgresTimestamps.OneMicrosecondAfter(p) : now;
         await using (var command = new NpgsqlCommand("""
-            INSERT INTO documents (tenant_id, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated)
-            VALUES (@t, @k, @a, @g, @r, @d, @key, @blob, @idBlob, @etag, @updated)
+            INSERT INTO documents (tenant_id, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated, restricted)
+            VALUES (@t, @k, @a, @g, @r, @d, @key, @blob, @idBlob, @etag, @updated, @restricted)
             ON CONFLICT (tenant_id, kind, activity, agent, registration, doc) DO UPDATE SET
                 key_id = excluded.key_id, blob = excluded.blob, id_blob = excluded.id_blob,
-                etag = excluded.etag, updated = excluded.updated;
+                etag = excluded.etag, updated = excluded.updated,
+                restricted = documents.restricted OR excluded.restricted; -- sticky: see DocumentContent.Restricted
             """, connection, transaction))
         {
             AddKeyParameters(command, tenantId, key);
@@ -100,6 +107,7 @@ internal sealed class PostgresDocumentStore(NpgsqlDataSource data, TimeProvider 
             command.Parameters.AddWithValue("idBlob", content.IdBlob);
             command.Parameters.AddWithValue("etag", content.ETag);
             command.Parameters.AddWithValue("updated", updated);
+            command.Parameters.AddWithValue("restricted", content.Restricted);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 

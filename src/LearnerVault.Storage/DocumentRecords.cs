@@ -30,14 +30,31 @@ public sealed record DocumentFilter(DocumentKind Kind, byte[] Activity, byte[] A
 /// <param name="Blob">The envelope of the document (its media type and content).</param>
 /// <param name="IdBlob">The envelope of the plaintext document id, which listing must return.</param>
 /// <param name="ETag">Keyed tag of the document's entity tag; preconditions compare these bytes.</param>
-public sealed record DocumentContent(long KeyId, byte[] Blob, byte[] IdBlob, byte[] ETag);
+public sealed record DocumentContent(long KeyId, byte[] Blob, byte[] IdBlob, byte[] ETag)
+{
+    /// <summary>
+    /// Whether this write happened under restriction of processing (the access decision allowed it only to be kept).
+    /// A restricted write marks the document restricted; a later unrestricted write (PUT or POST) does not clear the
+    /// mark, because the content it replaces or merges into may still carry the restricted data and no one can tell.
+    /// Once restricted, a document stays so until it is deleted.
+    /// </summary>
+    public bool Restricted { get; init; }
+}
 
 /// <summary>A document read back.</summary>
-public sealed record StoredDocument(long KeyId, byte[] Blob, byte[] IdBlob, byte[] ETag, DateTimeOffset Updated);
+public sealed record StoredDocument(long KeyId, byte[] Blob, byte[] IdBlob, byte[] ETag, DateTimeOffset Updated)
+{
+    /// <summary>Whether any write of the document since it was created was restricted (see <see cref="DocumentContent.Restricted"/>).</summary>
+    public bool Restricted { get; init; }
+}
 
 /// <summary>One entry of a listing: the document's full address (its registration and id terms, which the filter may
 /// leave open) and enough to decrypt the id and report Last-Modified.</summary>
-public sealed record StoredDocumentId(byte[] Registration, byte[] Id, long KeyId, byte[] IdBlob, DateTimeOffset Updated);
+public sealed record StoredDocumentId(byte[] Registration, byte[] Id, long KeyId, byte[] IdBlob, DateTimeOffset Updated)
+{
+    /// <summary>Whether the document is restricted (see <see cref="DocumentContent.Restricted"/>): its id is withheld as its content is.</summary>
+    public bool Restricted { get; init; }
+}
 
 public enum DocumentOutcome
 {

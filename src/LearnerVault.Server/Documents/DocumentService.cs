@@ -19,7 +19,10 @@ namespace LearnerVault.Server.Documents;
 /// document id, keyed entity tags at rest, and POST's JSON merge as a compare-and-swap loop. State and Agent Profile
 /// documents are about the agent the request names: every read and write of them is put to the <see cref="IAccessGate"/>
 /// first (documents.read / documents.write for that learner's pseudonym); a denied read looks like no document, a denied
-/// write is a 403. Activity Profile documents are about no learner.
+/// write is a 403. Activity Profile documents are about no learner. A write the gate allows only to be kept (the learner
+/// restricted processing or objected) marks the document restricted for good (<see cref="DocumentContent.Restricted"/>),
+/// and reads put that to the gate, which withholds the document from everyone but the learner and their guardians even
+/// after the restriction is lifted, as it does for statements stored restricted.
 /// </summary>
 public sealed class DocumentService(IDocumentStore store, IKeyStore keys, TenantCrypto crypto, IAccessGate gate)
 {
@@ -31,16 +34,21 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
 
     private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
+    /// <summary>One document, opened, if the client may read it: absent, denied by the access gate, stored restricted or
+    /// erased all answer null alike, so a 404 never tells which.</summary>
     public async Task<OpenedDocument?> GetAsync(ClientAccess access, DocumentAddress address, CancellationToken cancellationToken)
     {
-        if (!await MayReadAsync(access, address, cancellationToken))
+        ArgumentNullException.ThrowIfNull(access);
+        var tenantId = access.Client.TenantId;
+        var key = Key(tenantId, address);
+        // The row before the decision (nothing is decrypted before it): whether it was stored restricted is an input.
+        var stored = await store.GetAsync(tenantId, key, cancellationToken);
+        var decisions = await DecideAsync(access, AccessAction.DocumentsRead, address, [stored?.Restricted == true], cancellationToken);
+        if (decisions is [{ Allowed: false }])
         {
             return null;
         }
 
-        var tenantId = access.Client.TenantId;
-        var key = Key(tenantId, address);
-        var stored = await store.GetAsync(tenantId, key, cancellationToken);
         return stored is null ? null : Open(tenantId, key, stored);
     }
 
@@ -52,22 +60,36 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
         return await store.GetAsync(tenantId, Key(tenantId, address), cancellationToken) is not null;
     }
 
+    /// <summary>
+    /// The ids of a context's documents the client may read. Each listed document is put to the gate as one record (so
+    /// the log counts them, and a document stored restricted is withheld, and logged so, on its own); an empty listing is
+    /// decided as one record for the context, so that even "nothing here" is only told to whom the gate allows.
+    /// </summary>
     /// <param name="anyRegistration">State without a registration parameter: the ids of every registration (and none).</param>
     public async Task<DocumentIdList> ListAsync(ClientAccess access, DocumentAddress context, bool anyRegistration, DateTimeOffset? since, CancellationToken cancellationToken)
     {
-        if (!await MayReadAsync(access, context, cancellationToken))
+        ArgumentNullException.ThrowIfNull(access);
+        var tenantId = access.Client.TenantId;
+        var filter = Filter(tenantId, context, anyRegistration);
+        var entries = await store.ListAsync(tenantId, filter, since, cancellationToken);
+        var decisions = await DecideAsync(
+            access, AccessAction.DocumentsRead, context, entries.Count == 0 ? [false] : [.. entries.Select(e => e.Restricted)], cancellationToken);
+        if (entries.Count == 0 || (decisions is not null && decisions.All(d => !d.Allowed)))
         {
             return new DocumentIdList([], null); // as for an agent with no documents: nothing told
         }
 
-        var tenantId = access.Client.TenantId;
-        var filter = Filter(tenantId, context, anyRegistration);
-        var entries = await store.ListAsync(tenantId, filter, since, cancellationToken);
         var ids = new List<string>(entries.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         DateTimeOffset? newest = null;
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
+            var entry = entries[i];
+            if (decisions is not null && !decisions[i].Allowed)
+            {
+                continue; // stored restricted: its id (and update time) stay with the learner
+            }
+
             if (keys.GetDataKey(tenantId, entry.KeyId) is not { } dataKey)
             {
                 continue; // the learner was erased
@@ -90,11 +112,11 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
     public async Task<DocumentWriteOutcome> PutAsync(
         ClientAccess access, DocumentAddress address, string contentType, byte[] content, RequestPreconditions conditions, bool conflictIfExists, CancellationToken cancellationToken)
     {
-        await DemandWriteAsync(access, address, cancellationToken);
+        var restricted = await DemandWriteAsync(access, address, cancellationToken);
         var tenantId = access.Client.TenantId;
         var key = Key(tenantId, address);
         var precondition = Translate(tenantId, key, conditions) with { ConflictIfExists = conflictIfExists && !conditions.Any };
-        var (sealedContent, etag) = Seal(tenantId, address, key, contentType, content);
+        var (sealedContent, etag) = Seal(tenantId, address, key, contentType, content, restricted);
         var result = await store.PutAsync(tenantId, key, sealedContent, precondition, cancellationToken);
         return new DocumentWriteOutcome(result.Outcome, Stored(result.Outcome) ? etag : null);
     }
@@ -108,7 +130,7 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
     public async Task<DocumentWriteOutcome> PostAsync(
         ClientAccess access, DocumentAddress address, string contentType, byte[] content, RequestPreconditions conditions, CancellationToken cancellationToken)
     {
-        await DemandWriteAsync(access, address, cancellationToken);
+        var restricted = await DemandWriteAsync(access, address, cancellationToken);
         var tenantId = access.Client.TenantId;
         var postedIsJson = IsJson(contentType);
         var posted = postedIsJson
@@ -129,7 +151,7 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
             var (newType, newContent) = current is null
                 ? (contentType, content)
                 : Merge(current, posted);
-            var (sealedContent, etag) = Seal(tenantId, address, key, newType, newContent);
+            var (sealedContent, etag) = Seal(tenantId, address, key, newType, newContent, restricted);
             var expected = stored is null ? DocumentPrecondition.Absent : DocumentPrecondition.Unchanged(stored.ETag);
             var result = await store.PutAsync(tenantId, key, sealedContent, expected, cancellationToken);
             if (result.Outcome != DocumentOutcome.PreconditionFailed)
@@ -157,24 +179,24 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
         return await store.DeleteAllAsync(tenantId, Filter(tenantId, context, anyRegistration: context.Registration is null), cancellationToken);
     }
 
-    /// <summary>The access decision for reading the documents at an address (always allowed for Activity Profile).</summary>
-    private async Task<bool> MayReadAsync(ClientAccess access, DocumentAddress address, CancellationToken cancellationToken) =>
-        await DecideAsync(access, AccessAction.DocumentsRead, address, cancellationToken) is not { Allowed: false };
-
+    /// <summary>Whether the write is allowed only to be kept (<see cref="Privacy.Access.AccessDecision.StoreRestricted"/>).</summary>
     /// <exception cref="XapiException">403 when the access decision refuses the write.</exception>
-    private async Task DemandWriteAsync(ClientAccess access, DocumentAddress address, CancellationToken cancellationToken)
+    private async Task<bool> DemandWriteAsync(ClientAccess access, DocumentAddress address, CancellationToken cancellationToken)
     {
-        if (await DecideAsync(access, AccessAction.DocumentsWrite, address, cancellationToken) is { Allowed: false } denial)
+        var decision = (await DecideAsync(access, AccessAction.DocumentsWrite, address, [false], cancellationToken))?[0];
+        if (decision is { Allowed: false } denial)
         {
             throw new XapiException(403,
                 $"The access decision refused this document write for the purpose '{access.Purpose.Name}' ({denial.ReasonCode}); nothing was changed.");
         }
+
+        return decision?.StoreRestricted == true;
     }
 
-    /// <summary>Decides (and logs) an access to the documents of the address's agent; null for Activity Profile, which
-    /// is about no learner.</summary>
-    private async Task<Privacy.Access.AccessDecision?> DecideAsync(
-        ClientAccess access, AccessAction action, DocumentAddress address, CancellationToken cancellationToken)
+    /// <summary>Decides (and logs) an access to documents of the address's agent, one decision per document (each flag:
+    /// whether that document was stored restricted); null for Activity Profile, which is about no learner.</summary>
+    private async Task<IReadOnlyList<Privacy.Access.AccessDecision>?> DecideAsync(
+        ClientAccess access, AccessAction action, DocumentAddress address, IReadOnlyList<bool> storedRestricted, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(access);
         if (address.Kind == DocumentKind.ActivityProfile || address.AgentIfi is not { } ifi)
@@ -184,8 +206,9 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
 
         // The same pseudonym as the agent's statements (normalised IFI, tenant key): one learner, one set of rules.
         var learner = crypto.LearnerPseudonym(access.Client.TenantId, ifi);
-        var outcome = await gate.DecideRecordsAsync(access.Principal, action, access.Purpose, [learner], cancellationToken);
-        return outcome.Decisions[0];
+        var outcome = await gate.DecideRecordsAsync(
+            access.Principal, action, access.Purpose, [.. storedRestricted.Select(r => new GateRecord(learner, r))], cancellationToken);
+        return outcome.Decisions;
     }
 
     public static bool IsJson(string? contentType) =>
@@ -241,7 +264,8 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
         return new OpenedDocument(contentType, content, DocumentETag.Compute(content), stored.Updated);
     }
 
-    private (DocumentContent Content, string ETag) Seal(Guid tenantId, DocumentAddress address, DocumentKey key, string contentType, byte[] content)
+    /// <param name="restricted">Written under restriction of processing: the store keeps the document restricted.</param>
+    private (DocumentContent Content, string ETag) Seal(Guid tenantId, DocumentAddress address, DocumentKey key, string contentType, byte[] content, bool restricted)
     {
         var dataKey = address.Kind == DocumentKind.ActivityProfile
             ? keys.GetTenantDataKey(tenantId)
@@ -262,7 +286,7 @@ public sealed class DocumentService(IDocumentStore store, IKeyStore keys, Tenant
         var etag = DocumentETag.Compute(content);
         var blob = EnvelopeCipher.Encrypt(dataKey.Key, plaintext, AssociatedData(tenantId, key, "content"));
         var idBlob = EnvelopeCipher.Encrypt(dataKey.Key, Encoding.UTF8.GetBytes(address.DocumentId!), AssociatedData(tenantId, key, "id"));
-        return (new DocumentContent(dataKey.Id, blob, idBlob, Tag(tenantId, key, etag)), etag);
+        return (new DocumentContent(dataKey.Id, blob, idBlob, Tag(tenantId, key, etag)) { Restricted = restricted }, etag);
     }
 
     private DocumentPrecondition Translate(Guid tenantId, DocumentKey key, RequestPreconditions conditions)

@@ -205,7 +205,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
     }
 
     public Task WriteDocumentsAsync(IReadOnlyList<DocumentRow> rows, CancellationToken ct) =>
-        CopyAsync(data, "COPY documents (tenant_id, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
+        CopyAsync(data, "COPY documents (tenant_id, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated, restricted) FROM STDIN (FORMAT binary)", rows, async (w, r) =>
         {
             await w.WriteAsync(r.TenantId, NpgsqlDbType.Uuid, ct);
             await w.WriteAsync((short)r.Key.Kind, NpgsqlDbType.Smallint, ct);
@@ -218,6 +218,7 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
             await w.WriteAsync(r.IdBlob, NpgsqlDbType.Bytea, ct);
             await w.WriteAsync(r.ETag, NpgsqlDbType.Bytea, ct);
             await w.WriteAsync(Utc(r.Updated), NpgsqlDbType.TimestampTz, ct);
+            await w.WriteAsync(r.Restricted, NpgsqlDbType.Boolean, ct);
         }, ct);
 
     public Task WriteActivityDefinitionsAsync(IReadOnlyList<ActivityDefinitionRow> rows, CancellationToken ct) =>
@@ -485,10 +486,10 @@ public sealed class PostgresStoreTransfer : IStoreImport, IStoreExport
     public async IAsyncEnumerable<DocumentRow> DocumentsAsync([EnumeratorCancellation] CancellationToken ct)
     {
         await foreach (var row in ReadAsync(false,
-            "SELECT tenant_id, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated FROM documents;",
+            "SELECT tenant_id, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated, restricted FROM documents;",
             r => new DocumentRow(r.GetGuid(0),
                 new DocumentKey((DocumentKind)r.GetInt16(1), (byte[])r[2], (byte[])r[3], (byte[])r[4], (byte[])r[5]),
-                r.GetInt64(6), (byte[])r[7], (byte[])r[8], (byte[])r[9], Time(r, 10)), ct))
+                r.GetInt64(6), (byte[])r[7], (byte[])r[8], (byte[])r[9], Time(r, 10), r.GetBoolean(11)), ct))
         {
             yield return row;
         }

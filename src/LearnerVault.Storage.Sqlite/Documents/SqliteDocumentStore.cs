@@ -11,16 +11,16 @@ public sealed class SqliteDocumentStore : IDocumentStore
 {
     private const string KeyWhere = "tenant_no = $t AND kind = $k AND activity = $a AND agent = $g AND registration = $r AND doc = $d";
 
-    private const string GetSql = $"SELECT key_id, blob, id_blob, etag, updated FROM documents WHERE {KeyWhere};";
+    private const string GetSql = $"SELECT key_id, blob, id_blob, etag, updated, restricted FROM documents WHERE {KeyWhere};";
 
     private const string ListAnyRegistrationSql = """
-        SELECT registration, doc, key_id, id_blob, updated FROM documents
+        SELECT registration, doc, key_id, id_blob, updated, restricted FROM documents
         WHERE tenant_no = $t AND kind = $k AND activity = $a AND agent = $g AND updated > $since
         ORDER BY updated;
         """;
 
     private const string ListOneRegistrationSql = """
-        SELECT registration, doc, key_id, id_blob, updated FROM documents
+        SELECT registration, doc, key_id, id_blob, updated, restricted FROM documents
         WHERE tenant_no = $t AND kind = $k AND activity = $a AND agent = $g AND registration = $r AND updated > $since
         ORDER BY updated;
         """;
@@ -51,6 +51,9 @@ public sealed class SqliteDocumentStore : IDocumentStore
         using var row = command.ExecuteReader();
         return row.Read()
             ? new StoredDocument(row.GetInt64(0), (byte[])row.GetValue(1), (byte[])row.GetValue(2), (byte[])row.GetValue(3), SqliteValues.FromUnixMicroseconds(row.GetInt64(4)))
+            {
+                Restricted = row.GetInt64(5) != 0,
+            }
             : null;
     }
 
@@ -86,7 +89,10 @@ public sealed class SqliteDocumentStore : IDocumentStore
         while (row.Read())
         {
             result.Add(new StoredDocumentId(
-                (byte[])row.GetValue(0), (byte[])row.GetValue(1), row.GetInt64(2), (byte[])row.GetValue(3), SqliteValues.FromUnixMicroseconds(row.GetInt64(4))));
+                (byte[])row.GetValue(0), (byte[])row.GetValue(1), row.GetInt64(2), (byte[])row.GetValue(3), SqliteValues.FromUnixMicroseconds(row.GetInt64(4)))
+            {
+                Restricted = row.GetInt64(5) != 0,
+            });
         }
 
         return result;
@@ -112,11 +118,12 @@ public sealed class SqliteDocumentStore : IDocumentStore
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
-                INSERT INTO documents (tenant_no, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated)
-                VALUES ($t, $k, $a, $g, $r, $d, $key, $blob, $idBlob, $etag, $updated)
+                INSERT INTO documents (tenant_no, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated, restricted)
+                VALUES ($t, $k, $a, $g, $r, $d, $key, $blob, $idBlob, $etag, $updated, $restricted)
                 ON CONFLICT (tenant_no, kind, activity, agent, registration, doc) DO UPDATE SET
                     key_id = excluded.key_id, blob = excluded.blob, id_blob = excluded.id_blob,
-                    etag = excluded.etag, updated = excluded.updated;
+                    etag = excluded.etag, updated = excluded.updated,
+                    restricted = max(documents.restricted, excluded.restricted); -- sticky: see DocumentContent.Restricted
                 """;
             AddKeyParameters(command, tenantNo, key);
             command.Parameters.AddWithValue("$key", content.KeyId);
@@ -124,6 +131,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
             command.Parameters.AddWithValue("$idBlob", content.IdBlob);
             command.Parameters.AddWithValue("$etag", content.ETag);
             command.Parameters.AddWithValue("$updated", updated);
+            command.Parameters.AddWithValue("$restricted", content.Restricted ? 1L : 0L);
             command.ExecuteNonQuery();
             return new DocumentWriteResult(
                 currentTag is null ? DocumentOutcome.Created : DocumentOutcome.Replaced,

@@ -161,13 +161,13 @@ public sealed class SqliteStoreExport : IStoreExport
 
     public IAsyncEnumerable<DocumentRow> DocumentsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
         """
-        SELECT t.id, d.kind, d.activity, d.agent, d.registration, d.doc, d.key_id, d.blob, d.id_blob, d.etag, d.updated
+        SELECT t.id, d.kind, d.activity, d.agent, d.registration, d.doc, d.key_id, d.blob, d.id_blob, d.etag, d.updated, d.restricted
         FROM documents d JOIN tenants t ON t.no = d.tenant_no;
         """,
         r => new DocumentRow(
             Guid(r, 0),
             new DocumentKey((DocumentKind)r.GetInt32(1), (byte[])r[2], (byte[])r[3], (byte[])r[4], (byte[])r[5]),
-            r.GetInt64(6), (byte[])r[7], (byte[])r[8], (byte[])r[9], Time(r, 10)),
+            r.GetInt64(6), (byte[])r[7], (byte[])r[8], (byte[])r[9], Time(r, 10), r.GetInt64(11) != 0),
         ct);
 
     public IAsyncEnumerable<ActivityDefinitionRow> ActivityDefinitionsAsync(CancellationToken ct) => Rows(data, dataSnapshot,

@@ -172,7 +172,7 @@ public sealed class ContentDigest
 
     public void Add(DocumentRow row) => Add(TransferTable.Documents, w => w
         .Guid(row.TenantId).Int((long)row.Key.Kind).Bytes(row.Key.Activity).Bytes(row.Key.Agent).Bytes(row.Key.Registration).Bytes(row.Key.Id)
-        .Int(row.KeyId).Bytes(row.Blob).Bytes(row.IdBlob).Bytes(row.ETag).Time(row.Updated));
+        .Int(row.KeyId).Bytes(row.Blob).Bytes(row.IdBlob).Bytes(row.ETag).Time(row.Updated).Bool(row.Restricted));
 
     public void Add(ActivityDefinitionRow row) => Add(TransferTable.ActivityDefinitions, w => w
         .Guid(row.TenantId).Bytes(row.Activity).Int(row.KeyId).Bytes(row.Blob).Int(row.Version).Time(row.Updated));

@@ -40,7 +40,8 @@ public sealed record StatementRow(
 
 public sealed record AttachmentRow(Guid TenantId, byte[] HashKey, long KeyId, byte[] Blob, long References);
 
-public sealed record DocumentRow(Guid TenantId, DocumentKey Key, long KeyId, byte[] Blob, byte[] IdBlob, byte[] ETag, DateTimeOffset Updated);
+/// <param name="Restricted">Holds data written under restriction of processing (<see cref="DocumentContent.Restricted"/>).</param>
+public sealed record DocumentRow(Guid TenantId, DocumentKey Key, long KeyId, byte[] Blob, byte[] IdBlob, byte[] ETag, DateTimeOffset Updated, bool Restricted);
 
 public sealed record ActivityDefinitionRow(Guid TenantId, byte[] Activity, long KeyId, byte[] Blob, long Version, DateTimeOffset Updated);
 
