@@ -94,6 +94,8 @@ public sealed class StoreCopyTests
         // of its tables, written through the backend as the admin API will.
         var learnerId = Guid.NewGuid();
         var pseudonym = Encoding.UTF8.GetBytes($"pseudonym {tag}");
+        // A document written under restriction of processing must arrive restricted, or the copy would reopen it.
+        var restrictedDocument = new DocumentKey(DocumentKind.AgentProfile, [], [1, 2, 3], [], [4, 5, 6]);
         await using (var backend = SqliteBackend.Open(data, MasterKey.Load(Path.Combine(data, SqliteBackend.MasterKeyFileName), _ => null), TimeProvider.System))
         {
             var at = DateTimeOffset.UnixEpoch.AddYears(56);
@@ -110,6 +112,7 @@ public sealed class StoreCopyTests
             await backend.Privacy.AddConsentAsync(tenant, learnerId,
                 new ConsentRecord(Purpose.Research, ConsentChoice.Given, ConsentGiver.Guardian, person.ToString("D"), at, "web", "v1"), $"person:{person}", Ct);
             await backend.Privacy.SavePolicyAsync(TenantPolicy.CreateDefault(tenant).WithAgeOfDigitalConsent(13), Ct);
+            await backend.Documents.PutAsync(tenant, restrictedDocument, new DocumentContent(1, [7], [8], [9]) { Restricted = true }, DocumentPrecondition.None, Ct);
         }
 
         var target = await PostgresTestServer.CreateDatabaseAsync("copy");
@@ -125,7 +128,7 @@ public sealed class StoreCopyTests
         var rows = summary["rows"]!;
         Assert.Equal(42, rows["statements"]!.GetValue<long>());
         Assert.Equal(1, rows["attachments"]!.GetValue<long>());
-        Assert.Equal(3, rows["documents"]!.GetValue<long>());
+        Assert.Equal(4, rows["documents"]!.GetValue<long>());
         Assert.Equal(1, rows["activity definitions"]!.GetValue<long>());
         Assert.True(rows["keys"]!.GetValue<long>() >= 4);
         Assert.Equal(1, rows["clients"]!.GetValue<long>());
@@ -161,6 +164,7 @@ public sealed class StoreCopyTests
             var learnerPseudonym = postgres.Services.GetRequiredService<TenantCrypto>().LearnerPseudonym(tenant, Ifi.Normalise(Statement(mbox: mbox)["actor"])!);
             Assert.Equal(learnerPseudonym, copied!.Learner);
             Assert.False(copied.Restricted);
+            Assert.True((await postgres.Services.GetRequiredService<IStorageBackend>().Documents.GetAsync(tenant, restrictedDocument, Ct))!.Restricted);
 
             // New rows get ids past the copied ones: a client added after the copy is a client of its own.
             var (key, secret) = await postgres.AddClientAsync("after-copy", ["all"]);

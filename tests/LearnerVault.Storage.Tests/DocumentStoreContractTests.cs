@@ -230,6 +230,87 @@ public abstract class DocumentStoreContractTests : StoreContractLifetime<Documen
         Assert.Equal([9], (await Definitions.GetAsync(Tenant, T("act"), Ct))!.Blob);
     }
 
+    // ---- restricted ----------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Put_Restricted_ReadBackRestrictedInGetAndList()
+    {
+        await Store.PutAsync(Tenant, State("kept"), Content("kept") with { Restricted = true }, DocumentPrecondition.None, Ct);
+        await Store.PutAsync(Tenant, State("open"), Content("open"), DocumentPrecondition.None, Ct);
+
+        Assert.True((await Store.GetAsync(Tenant, State("kept"), Ct))!.Restricted);
+        Assert.False((await Store.GetAsync(Tenant, State("open"), Ct))!.Restricted);
+        var listed = await Store.ListAsync(Tenant, States(), null, Ct);
+        Assert.True(listed.Single(d => IdText(d) == "kept").Restricted);
+        Assert.False(listed.Single(d => IdText(d) == "open").Restricted);
+    }
+
+    [Fact]
+    public async Task Put_UnrestrictedOverRestricted_StaysRestricted()
+    {
+        var profile = new DocumentKey(DocumentKind.AgentProfile, [], T("agent"), [], T("p"));
+        await Store.PutAsync(Tenant, State("s"), Content("one") with { Restricted = true }, DocumentPrecondition.None, Ct);
+        await Store.PutAsync(Tenant, profile, Content("p1") with { Restricted = true }, DocumentPrecondition.None, Ct);
+
+        // The replaced content may have carried the restricted data on (a merge does): only a delete clears the mark.
+        var replaced = await Store.PutAsync(Tenant, State("s"), Content("two"), DocumentPrecondition.Unchanged(T("etag:one")), Ct);
+        await Store.PutAsync(Tenant, profile, Content("p2"), DocumentPrecondition.None, Ct);
+
+        Assert.Equal(DocumentOutcome.Replaced, replaced.Outcome);
+        var state = await Store.GetAsync(Tenant, State("s"), Ct);
+        Assert.Equal("two", Text(state));
+        Assert.True(state!.Restricted);
+        Assert.True((await Store.GetAsync(Tenant, profile, Ct))!.Restricted);
+        Assert.True((await Store.ListAsync(Tenant, profile.Context, null, Ct)).Single().Restricted);
+    }
+
+    [Fact]
+    public async Task Put_RestrictedOverUnrestricted_BecomesRestricted()
+    {
+        await Store.PutAsync(Tenant, State("s"), Content("one"), DocumentPrecondition.None, Ct);
+
+        await Store.PutAsync(Tenant, State("s"), Content("two") with { Restricted = true }, DocumentPrecondition.None, Ct);
+
+        Assert.True((await Store.GetAsync(Tenant, State("s"), Ct))!.Restricted);
+    }
+
+    [Fact]
+    public async Task Put_RestrictedButPreconditionFails_NothingMarked()
+    {
+        await Store.PutAsync(Tenant, State("s"), Content("one"), DocumentPrecondition.None, Ct);
+
+        var refused = await Store.PutAsync(Tenant, State("s"), Content("two") with { Restricted = true }, DocumentPrecondition.Absent, Ct);
+
+        Assert.Equal(DocumentOutcome.PreconditionFailed, refused.Outcome);
+        Assert.False((await Store.GetAsync(Tenant, State("s"), Ct))!.Restricted);
+    }
+
+    [Fact]
+    public async Task Delete_Restricted_ClearsTheMarkForTheNextDocument()
+    {
+        await Store.PutAsync(Tenant, State("s"), Content("one") with { Restricted = true }, DocumentPrecondition.None, Ct);
+        await Store.PutAsync(Tenant, State("all", registration: "r1"), Content("all") with { Restricted = true }, DocumentPrecondition.None, Ct);
+
+        Assert.Equal(DocumentOutcome.Deleted, await Store.DeleteAsync(Tenant, State("s"), DocumentPrecondition.None, Ct));
+        Assert.Equal(1, await Store.DeleteAllAsync(Tenant, States(registration: "r1"), Ct));
+        await Store.PutAsync(Tenant, State("s"), Content("fresh"), DocumentPrecondition.None, Ct);
+        await Store.PutAsync(Tenant, State("all", registration: "r1"), Content("fresh all"), DocumentPrecondition.None, Ct);
+
+        Assert.False((await Store.GetAsync(Tenant, State("s"), Ct))!.Restricted);
+        Assert.False((await Store.GetAsync(Tenant, State("all", registration: "r1"), Ct))!.Restricted);
+    }
+
+    [Fact]
+    public async Task Put_RestrictedThenReopen_StillRestricted()
+    {
+        await Store.PutAsync(Tenant, State("durable"), Content("kept") with { Restricted = true }, DocumentPrecondition.None, Ct);
+
+        await ReopenAsync();
+
+        Assert.True((await Store.GetAsync(Tenant, State("durable"), Ct))!.Restricted);
+        Assert.True((await Store.ListAsync(Tenant, States(), null, Ct)).Single().Restricted);
+    }
+
     // ---- delete --------------------------------------------------------------------------------------------------
 
     [Fact]
