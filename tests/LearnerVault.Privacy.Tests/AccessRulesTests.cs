@@ -441,31 +441,8 @@ public sealed class AccessRulesTests
         Assert.Contains("research", decision.Reason, StringComparison.Ordinal);
     }
 
-    private static LearnerFacts WithAge(LearnerFacts l, int? birthYear, AgeBand? band) => new()
-    {
-        TenantId = l.TenantId,
-        LearnerId = l.LearnerId,
-        Pseudonym = l.Pseudonym,
-        BirthYear = birthYear,
-        AgeBand = band,
-        GuardianIds = l.GuardianIds,
-        ClassIds = l.ClassIds,
-        Consents = l.Consents,
-        Restricted = l.Restricted,
-        Objections = l.Objections,
-    };
+    private static LearnerFacts WithAge(LearnerFacts l, int? birthYear, AgeBand? band) => l with { BirthYear = birthYear, AgeBand = band };
 
-    private static LearnerFacts With(LearnerFacts l, bool restricted = false, Purpose[]? objections = null) => new()
-    {
-        TenantId = l.TenantId,
-        LearnerId = l.LearnerId,
-        Pseudonym = l.Pseudonym,
-        BirthYear = l.BirthYear,
-        AgeBand = l.AgeBand,
-        GuardianIds = l.GuardianIds,
-        ClassIds = l.ClassIds,
-        Consents = l.Consents,
-        Restricted = restricted,
-        Objections = (objections ?? []).ToHashSet(),
-    };
+    private static LearnerFacts With(LearnerFacts l, bool restricted = false, Purpose[]? objections = null) =>
+        l with { Restricted = restricted, Objections = (objections ?? []).ToHashSet() };
 }

@@ -24,9 +24,10 @@ public sealed record AgeBand
 
 /// <summary>
 /// What the access decision needs to know about one learner, loaded by the caller (identity vault, consent
-/// store, class links) before calling <see cref="AccessRules.Decide"/>. Pure data: nothing here is fetched lazily.
+/// store, class links) before calling <see cref="AccessRules.Decide"/>. Pure data: nothing here is fetched lazily; a
+/// changed copy is a <c>with</c> expression.
 /// </summary>
-public sealed class LearnerFacts
+public sealed record LearnerFacts
 {
     /// <summary>The tenant the learner belongs to.</summary>
     public required Guid TenantId { get; init; }

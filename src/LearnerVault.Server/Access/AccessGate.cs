@@ -205,19 +205,7 @@ public sealed class AccessGate(IPrivacyStore privacy, AccessLogWriter log, Tenan
         Pseudonym = hex,
     };
 
-    private static LearnerFacts WithPseudonym(LearnerFacts facts, string hex) => new()
-    {
-        TenantId = facts.TenantId,
-        LearnerId = facts.LearnerId,
-        Pseudonym = hex,
-        BirthYear = facts.BirthYear,
-        AgeBand = facts.AgeBand,
-        GuardianIds = facts.GuardianIds,
-        ClassIds = facts.ClassIds,
-        Consents = facts.Consents,
-        Restricted = facts.Restricted,
-        Objections = facts.Objections,
-    };
+    private static LearnerFacts WithPseudonym(LearnerFacts facts, string hex) => facts with { Pseudonym = hex };
 
     /// <summary>
     /// A record stored restricted is kept, not processed: its content goes to no one but the learner and their guardians
