@@ -96,6 +96,16 @@ public sealed class AccountService(IPrivacyStore store, AccountCrypto crypto, Se
     }
 
     /// <summary>
+    /// Refuses a login to a tenant that does not exist at the cost of a wrong password (a dummy hash), without touching
+    /// the store or the key store, so that neither answer nor timing tells a made-up tenant from a wrong password.
+    /// </summary>
+    public (LoginFailure Failure, PersonRecord? Person, long? TotpStep) RejectUnknownTenant(string password)
+    {
+        PasswordHasher.Verify(password.Length > PasswordHasher.MaximumLength ? string.Empty : password, dummyHash.Value, options.PasswordIterations);
+        return (LoginFailure.Rejected, null, null);
+    }
+
+    /// <summary>
     /// Checks a login. An unknown login costs a hash of a dummy password, and a locked or disabled account is checked
     /// like any other, so that neither answer nor timing tells them apart from a wrong password.
     /// </summary>

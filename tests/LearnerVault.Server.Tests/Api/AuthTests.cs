@@ -32,6 +32,40 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Login_MadeUpTenant_SameProblemAndNoKeysCreated()
+    {
+        var keysBefore = await KeyCountAsync();
+
+        using var response = await api.Anonymous().PostAsJsonAsync(
+            "api/auth/login", new { login = ApiHarness.AdminLogin, password = ApiHarness.Password, tenant = Guid.NewGuid() });
+
+        var madeUp = await ApiAssert.ProblemAsync(response, HttpStatusCode.Unauthorized, "login-failed");
+        var wrong = await ApiAssert.ProblemAsync(await LoginAsync(ApiHarness.AdminLogin, "not the password!"), HttpStatusCode.Unauthorized, "login-failed");
+        Assert.Equal(wrong.ToJsonString(), madeUp.ToJsonString());
+        Assert.Equal(keysBefore, await KeyCountAsync());
+    }
+
+    /// <summary>Rows in the key store, read from the database itself.</summary>
+    private async Task<long> KeyCountAsync()
+    {
+        var store = api.Factory.Store;
+        if (store.IsPostgres)
+        {
+            await using var pg = new Npgsql.NpgsqlConnection(store.KeyStoreConnectionString ?? store.ConnectionString);
+            await pg.OpenAsync(TestContext.Current.CancellationToken);
+            await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM learnervault_keys.keys", pg);
+            return (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        }
+
+        await using var sqlite = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(api.Factory.DataDirectory, "keys.db")};Mode=ReadOnly;Pooling=False");
+        await sqlite.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = sqlite.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM keys";
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    [Fact]
     public async Task Login_WrongPasswordUnknownLoginAndMissingBody_SameProblemOrBadRequest()
     {
         var wrong = await ApiAssert.ProblemAsync(await LoginAsync(ApiHarness.AdminLogin, "not the password!"), HttpStatusCode.Unauthorized, "login-failed");

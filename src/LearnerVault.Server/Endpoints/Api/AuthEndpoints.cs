@@ -37,6 +37,8 @@ public static class AuthEndpoints
             throw ApiProblems.BadRequest("give login and password");
         }
 
+        // A tenant id from the request is looked up first: logging in to a made-up tenant must not create its keys.
+        var tenants = await clients.ListTenantsAsync(ct);
         Guid tenantId;
         if (request.Tenant is { } given)
         {
@@ -44,13 +46,14 @@ public static class AuthEndpoints
         }
         else
         {
-            var tenants = await clients.ListTenantsAsync(ct);
             tenantId = tenants.Count == 1
                 ? tenants[0].Id
                 : throw new ApiProblemException(400, "tenant-required", "Name the tenant.", "this installation has several tenants: give tenant (its id)");
         }
 
-        var (failure, person, _) = await accounts.LoginAsync(tenantId, request.Login, request.Password, request.Totp, ct);
+        var (failure, person, _) = tenants.Any(t => t.Id == tenantId)
+            ? await accounts.LoginAsync(tenantId, request.Login, request.Password, request.Totp, ct)
+            : accounts.RejectUnknownTenant(request.Password);
         if (failure == LoginFailure.TotpRequired)
         {
             throw new ApiProblemException(401, "totp-required", "A one-time code is required.", "give totp: the code from your authenticator app");
