@@ -124,6 +124,12 @@ public sealed class ResourcesTests : IAsyncLifetime
         await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("api/learners", new { identifiers = new[] { new { mbox = "ana@example.org" } }, birthYear = 2010 }), (HttpStatusCode)422, "invalid");
         await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("api/learners", new { identifiers = new[] { new { mbox = "mailto:a@example.org" } } }), (HttpStatusCode)422, "invalid");
         await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("api/learners", new { identifiers = new[] { new { mbox = "mailto:a@example.org" } }, birthYear = 1066 }), (HttpStatusCode)422, "invalid");
+        await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("api/learners", new { identifiers = new object?[] { null }, birthYear = 2010 }), (HttpStatusCode)422, "invalid");
+        // The xAPI rules, so that a learner is never registered under an identifier no statement can carry.
+        var extraKey = await ApiAssert.ProblemAsync(
+            await admin.PostAsJsonAsync("api/learners", new { identifiers = new[] { new { account = new { homePage = "https://school.example", name = "a1", extra = 1 } } }, birthYear = 2010 }),
+            (HttpStatusCode)422, "invalid");
+        Assert.StartsWith("identifier.account", extraKey["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         await ApiAssert.ProblemAsync(await admin.GetAsync($"api/learners/{Guid.NewGuid()}"), HttpStatusCode.NotFound, "not-found");
     }
 

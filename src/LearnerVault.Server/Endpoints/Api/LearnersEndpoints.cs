@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using LearnerVault.Privacy.Access;
 using LearnerVault.Server.Access;
@@ -21,7 +22,7 @@ public static class LearnersEndpoints
 
     public sealed record AgeBandInput(int MinAge, int? MaxAge);
 
-    public sealed record RegisterLearnerRequest(IReadOnlyList<JsonObject>? Identifiers, int? BirthYear, AgeBandInput? AgeBand, Guid? PersonId);
+    public sealed record RegisterLearnerRequest(IReadOnlyList<JsonObject?>? Identifiers, int? BirthYear, AgeBandInput? AgeBand, Guid? PersonId);
 
     public sealed record UpdateLearnerRequest(int? BirthYear, AgeBandInput? AgeBand);
 
@@ -277,38 +278,26 @@ public static class LearnersEndpoints
         return (birthYear, band is null ? null : new AgeBand(band.MinAge, band.MaxAge));
     }
 
-    /// <summary>The normalised IFI of one identifier object, which must carry exactly one well-formed IFI.</summary>
-    private static string NormaliseIdentifier(JsonObject identifier)
+    /// <summary>
+    /// The normalised IFI of one identifier object, which must carry exactly one IFI, well-formed by the same rules as
+    /// an xAPI agent (so that a learner is registered only under identifiers statements can carry).
+    /// </summary>
+    private static string NormaliseIdentifier(JsonObject? identifier)
     {
         string[] ifiKeys = ["mbox", "mbox_sha1sum", "openid", "account"];
-        var present = identifier.Select(p => p.Key).ToList();
-        if (present.Count != 1 || !ifiKeys.Contains(present[0], StringComparer.Ordinal))
+        if (identifier is null || identifier.Count != 1 || !ifiKeys.Contains(identifier.First().Key, StringComparer.Ordinal))
         {
             throw ApiProblems.Invalid("each identifier has exactly one of mbox, mbox_sha1sum, openid, account");
         }
 
-        var value = identifier[present[0]];
-        var valid = present[0] switch
+        var element = JsonSerializer.SerializeToElement(identifier);
+        var validation = StatementValidator.ValidateAgentParameter(element);
+        if (!validation.IsValid)
         {
-            "mbox" => value is JsonValue mbox && mbox.TryGetValue<string>(out var m)
-                && m.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase) && m.IndexOf('@', StringComparison.Ordinal) > 7,
-            "mbox_sha1sum" => value is JsonValue sha && sha.TryGetValue<string>(out var s) && s.Length == 40 && s.All(char.IsAsciiHexDigit),
-            "openid" => value is JsonValue openid && openid.TryGetValue<string>(out var o) && Uri.IsWellFormedUriString(o, UriKind.Absolute),
-            _ => value is JsonObject account && account.Count == 2
-                && account["homePage"] is JsonValue home && home.TryGetValue<string>(out var h) && Uri.IsWellFormedUriString(h, UriKind.Absolute)
-                && account["name"] is JsonValue name && name.TryGetValue<string>(out var n) && n.Length > 0,
-        };
-        if (!valid)
-        {
-            throw ApiProblems.Invalid(present[0] switch
-            {
-                "mbox" => "mbox is 'mailto:' and an email address",
-                "mbox_sha1sum" => "mbox_sha1sum is 40 hexadecimal digits",
-                "openid" => "openid is an absolute URI",
-                _ => "account has homePage (an absolute URI) and name",
-            });
+            // The validator names the rule broken ("agent.mbox must be a mailto IRI"), never the value.
+            throw ApiProblems.Invalid("identifier" + validation.Error!["agent".Length..]);
         }
 
-        return Ifi.Normalise(identifier) ?? throw ApiProblems.Invalid("the identifier is not an xAPI inverse functional identifier");
+        return Ifi.Normalise(element) ?? throw ApiProblems.Invalid("the identifier is not an xAPI inverse functional identifier");
     }
 }
