@@ -27,6 +27,20 @@ public static class ApiGate
         return decision.Allowed ? decision : throw ApiProblems.Denied(decision.Reason);
     }
 
+    /// <summary>
+    /// Decides writing a learner who is not registered yet, known by the pseudonym the register will log them under
+    /// (their first), before anything is stored.
+    /// </summary>
+    /// <exception cref="ApiProblemException">403 when denied.</exception>
+    public static async Task RequireNewLearnerAsync(this IAccessGate gate, Principal principal, byte[] pseudonym, CancellationToken ct)
+    {
+        var outcome = await gate.DecideRecordsAsync(principal, AccessAction.LearnerRecordWrite, Purpose, [pseudonym], ct);
+        if (outcome.FirstDenial is { } denial)
+        {
+            throw ApiProblems.Denied(denial.Reason);
+        }
+    }
+
     /// <summary>Decides an action that concerns no one learner (the tenant's whole log) and logs it.</summary>
     public static async Task RequireTenantAsync(this IAccessGate gate, Principal principal, AccessAction action, CancellationToken ct)
     {

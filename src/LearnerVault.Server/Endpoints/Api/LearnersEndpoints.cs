@@ -116,9 +116,10 @@ public static class LearnersEndpoints
             }
         }
 
+        // Decided before anything is stored: a denial leaves no record behind.
+        await gate.RequireNewLearnerAsync(admin, pseudonyms[0], ct);
         var learner = new LearnerRecord(caller.TenantId, Guid.NewGuid(), pseudonyms, birthYear, ageBand, false, [], options.TimeProvider.GetUtcNow());
         await store.AddLearnerAsync(learner, ct);
-        await gate.RequireLearnerAsync(admin, AccessAction.LearnerRecordWrite, learner.Id, ct);
         if (person is not null)
         {
             await store.UpdatePersonAsync(person with { LearnerId = learner.Id, Roles = [.. person.Roles.Append(Role.Learner).Distinct()] }, ct);
