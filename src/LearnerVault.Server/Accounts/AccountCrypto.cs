@@ -33,6 +33,15 @@ public sealed class AccountCrypto(TenantCrypto crypto, IKeyStore keys)
             : null;
     }
 
+    /// <summary>Why a display name (trimmed) is refused, or null. An empty name means "none".</summary>
+    public static string? NameProblem(string? name)
+    {
+        var trimmed = name?.Trim();
+        return trimmed is { Length: > MaxNameLength } || trimmed?.Any(char.IsControl) == true
+            ? $"a name has at most {MaxNameLength} characters, with no control characters"
+            : null;
+    }
+
     public byte[] LoginKey(Guid tenantId, string login) => crypto.For(tenantId).Pseudonym("login", NormaliseLogin(login));
 
     public byte[] SealProfile(Guid tenantId, Guid personId, PersonProfile profile) =>

@@ -62,11 +62,12 @@ public sealed class AccountService(IPrivacyStore store, AccountCrypto crypto, Se
             throw new AccountException(weakness);
         }
 
-        var trimmedName = name?.Trim();
-        if (trimmedName is { Length: > AccountCrypto.MaxNameLength } || trimmedName?.Any(char.IsControl) == true)
+        if (AccountCrypto.NameProblem(name) is { } nameProblem)
         {
-            throw new AccountException($"a name has at most {AccountCrypto.MaxNameLength} characters, with no control characters");
+            throw new AccountException(nameProblem);
         }
+
+        var trimmedName = name?.Trim();
 
         var id = Guid.NewGuid();
         var now = Time.GetUtcNow();

@@ -116,15 +116,8 @@ public static class MeEndpoints
             throw ApiProblems.BadRequest("give current and new");
         }
 
-        bool changed;
-        try
-        {
-            changed = await accounts.ChangePasswordAsync(caller.Person, caller.Token, request.Current, request.New, ct);
-        }
-        catch (AccountException ex)
-        {
-            throw ApiProblems.Invalid(ex.Message);
-        }
+        // A weak new password (AccountException) becomes a 422 in ApiPipeline, like every account rule.
+        var changed = await accounts.ChangePasswordAsync(caller.Person, caller.Token, request.Current, request.New, ct);
 
         if (!changed)
         {

@@ -145,11 +145,12 @@ public static class PeopleEndpoints
 
         if (request.Name is not null)
         {
-            var name = request.Name.Trim();
-            if (name.Length > AccountCrypto.MaxNameLength || name.Any(char.IsControl))
+            if (AccountCrypto.NameProblem(request.Name) is { } problem)
             {
-                throw ApiProblems.Invalid($"a name has at most {AccountCrypto.MaxNameLength} characters, with no control characters");
+                throw ApiProblems.Invalid(problem);
             }
+
+            var name = request.Name.Trim();
 
             updated = updated with { Profile = name.Length == 0 ? null : crypto.SealProfile(caller.TenantId, id, new PersonProfile(name)) };
         }
