@@ -8,8 +8,8 @@ public sealed partial class SqliteBackend
     /// <summary>The hash-chained access log and its signed checkpoints.</summary>
     public IAccessLogStore AccessLog => accessLog ?? throw new ObjectDisposedException(nameof(SqliteBackend));
 
-    private void OpenAccessLog(string dataPath, SqliteReaderPool readerPool, TimeProvider timeProvider) =>
-        accessLog = new SqliteAccessLogStore(new SerialWriter(dataPath, timeProvider), readerPool, new TenantDirectory());
+    private void OpenAccessLog(string dataPath, SqliteReaderPool readerPool, TenantDirectory tenants, TimeProvider timeProvider) =>
+        accessLog = new SqliteAccessLogStore(new SerialWriter(dataPath, timeProvider), readerPool, tenants);
 
     private void CloseAccessLog() => accessLog?.Dispose();
 }

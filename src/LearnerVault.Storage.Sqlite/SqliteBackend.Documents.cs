@@ -13,10 +13,9 @@ public sealed partial class SqliteBackend
 
     private DocumentStores Stores => documentStores ?? throw new ObjectDisposedException(nameof(SqliteBackend));
 
-    private void OpenDocuments(string dataPath, SqliteReaderPool readerPool, TimeProvider timeProvider)
+    private void OpenDocuments(string dataPath, SqliteReaderPool readerPool, TenantDirectory tenants, TimeProvider timeProvider)
     {
         var writer = new SerialWriter(dataPath, timeProvider);
-        var tenants = new TenantDirectory();
         documentStores = new DocumentStores(
             writer,
             new SqliteDocumentStore(writer, readerPool, tenants),

@@ -11,8 +11,8 @@ public sealed partial class SqliteBackend
     /// <summary>People, accounts, tokens, learners, guardians, classes, consents and tenant policies.</summary>
     public IPrivacyStore Privacy => privacy ?? throw new ObjectDisposedException(nameof(SqliteBackend));
 
-    private void OpenPrivacy(string dataPath, SqliteReaderPool readerPool, TimeProvider timeProvider) =>
-        privacy = new SqlitePrivacyStore(new SerialWriter(dataPath, timeProvider), readerPool, new TenantDirectory());
+    private void OpenPrivacy(string dataPath, SqliteReaderPool readerPool, TenantDirectory tenants, TimeProvider timeProvider) =>
+        privacy = new SqlitePrivacyStore(new SerialWriter(dataPath, timeProvider), readerPool, tenants);
 
     private void ClosePrivacy() => privacy?.Dispose();
 }

@@ -89,9 +89,10 @@ public sealed partial class SqliteBackend : IStorageBackend
             var statements = new SqliteStatementStore(writer, readers, tenants, recent);
             var clients = new SqliteClientStore(adminConnection, readers, timeProvider);
             var backend = new SqliteBackend(dataDirectory, statements, clients, keys, readers);
-            backend.OpenDocuments(dataPath, readers, timeProvider);
-            backend.OpenAccessLog(dataPath, readers, timeProvider);
-            backend.OpenPrivacy(dataPath, readers, timeProvider);
+            // One tenant directory for every store: tenant numbers never change, so one cache serves all.
+            backend.OpenDocuments(dataPath, readers, tenants, timeProvider);
+            backend.OpenAccessLog(dataPath, readers, tenants, timeProvider);
+            backend.OpenPrivacy(dataPath, readers, tenants, timeProvider);
             return backend;
         }
         catch
