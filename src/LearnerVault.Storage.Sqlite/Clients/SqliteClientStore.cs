@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dapper;
+using LearnerVault.Storage.People;
 using Microsoft.Data.Sqlite;
 
 namespace LearnerVault.Storage.Sqlite;
@@ -185,8 +186,8 @@ public sealed class SqliteClientStore : IClientStore, IDisposable
             Name,
             Key,
             SecretHash,
-            JsonSerializer.Deserialize<string[]>(Scopes) ?? [],
-            JsonSerializer.Deserialize<string[]>(Purposes) ?? [],
+            PrivacyValues.FromJson(Scopes),
+            PrivacyValues.FromJson(Purposes),
             SqliteValues.FromUnixMicroseconds(Created),
             Revoked is { } revoked ? SqliteValues.FromUnixMicroseconds(revoked) : null);
     }

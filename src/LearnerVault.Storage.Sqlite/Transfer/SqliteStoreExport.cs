@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using LearnerVault.Privacy.Audit;
 using LearnerVault.Storage.People;
 using LearnerVault.Storage.Transfer;
@@ -102,7 +101,7 @@ public sealed class SqliteStoreExport : IStoreExport
         """,
         r => new ClientRecord(
             r.GetInt64(0), Guid(r, 1), r.GetString(2), r.GetString(3), (byte[])r[4],
-            Strings(r.GetString(5)), Strings(r.GetString(6)), Time(r, 7), r.IsDBNull(8) ? null : Time(r, 8)),
+            PrivacyValues.FromJson(r.GetString(5)), PrivacyValues.FromJson(r.GetString(6)), Time(r, 7), r.IsDBNull(8) ? null : Time(r, 8)),
         ct);
 
     // Keys that the master key wraps first: a key may be wrapped by a KEK with a higher id (after a rotation), and the
@@ -203,7 +202,7 @@ public sealed class SqliteStoreExport : IStoreExport
         SELECT t.id, p.id, p.roles, p.login_key, p.profile, p.learner_id, p.created, p.disabled
         FROM people p JOIN tenants t ON t.no = p.tenant_no ORDER BY p.tenant_no, p.id;
         """,
-        r => new PersonRecord(Guid(r, 0), Guid(r, 1), PrivacyValues.Roles(Strings(r.GetString(2))), Blob(r, 3), Blob(r, 4),
+        r => new PersonRecord(Guid(r, 0), Guid(r, 1), PrivacyValues.Roles(PrivacyValues.FromJson(r.GetString(2))), Blob(r, 3), Blob(r, 4),
             r.IsDBNull(5) ? null : Guid(r, 5), Time(r, 6), NullableTime(r, 7)),
         ct);
 
@@ -232,7 +231,7 @@ public sealed class SqliteStoreExport : IStoreExport
         """,
         r => new LearnerRow(Guid(r, 0), Guid(r, 1), r.IsDBNull(2) ? null : r.GetInt32(2),
             PrivacyValues.Band(r.IsDBNull(3) ? null : r.GetInt32(3), r.IsDBNull(4) ? null : r.GetInt32(4)), r.GetInt64(5) != 0,
-            Strings(r.GetString(6)), Time(r, 7)),
+            PrivacyValues.FromJson(r.GetString(6)), Time(r, 7)),
         ct);
 
     public IAsyncEnumerable<LearnerPseudonymRow> LearnerPseudonymsAsync(CancellationToken ct) => Rows(data, dataSnapshot,
@@ -330,6 +329,4 @@ public sealed class SqliteStoreExport : IStoreExport
         reader.IsDBNull(ordinal) ? null : SqliteValues.FromUnixMicroseconds(reader.GetInt64(ordinal));
 
     private static byte[]? Blob(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : (byte[])reader[ordinal];
-
-    private static IReadOnlyList<string> Strings(string json) => JsonSerializer.Deserialize<string[]>(json) ?? [];
 }
