@@ -17,6 +17,7 @@ public sealed record BenchOptions
     public int? ServerPid { get; init; }
     public int Seed { get; init; } = 1;
     public int WaitSeconds { get; init; } = 60;
+    public int Warmup { get; init; }
 
     public const string Usage = """
         LearnerVault load generator: posts synthetic xAPI statements, then runs the common filtered queries.
@@ -35,6 +36,9 @@ public sealed record BenchOptions
           --server-pid PID    read VmRSS/VmHWM of this process from /proc at the end
           --seed N            seed of the synthetic data (default 1): same seed, same learners and activities
           --wait-seconds N    wait up to N seconds for the endpoint to answer /about (default 60)
+          --warmup N          first post N statements (same batch and concurrency) and run 10 queries of each kind,
+                              reported apart, so that the measured phases see a server whose code is compiled
+                              (default 0: measure from the first request)
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -63,6 +67,7 @@ public sealed record BenchOptions
                 "--server-pid" => options with { ServerPid = Number(1) },
                 "--seed" => options with { Seed = Number(0) },
                 "--wait-seconds" => options with { WaitSeconds = Number(0) },
+                "--warmup" => options with { Warmup = Number(0) },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
         }

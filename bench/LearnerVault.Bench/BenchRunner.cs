@@ -52,6 +52,15 @@ public static class BenchRunner
         Console.WriteLine($"endpoint {options.Endpoint}  statements {options.Statements}  batch {options.Batch}  concurrency {options.Concurrency}  queries {options.Queries}  learners {options.Learners}");
         var data = new SyntheticData(options.Learners, options.Seed);
         var rows = new List<ReportRow>();
+        if (options.Warmup > 0)
+        {
+            // The server's code is compiled as it runs (tiered JIT): without a warm-up the first tens of seconds measure
+            // the compiler as much as the server. Warm-up rows are printed but left out of the summary.
+            Console.WriteLine($"warm-up: {options.Warmup} statements and 10 queries of each kind, not counted");
+            var warmupStart = DateTimeOffset.UtcNow;
+            await IngestAsync(http, data, options with { Statements = options.Warmup });
+            await QueryAsync(http, data, options with { Queries = 80 }, warmupStart, DateTimeOffset.UtcNow);
+        }
 
         var ingestStart = DateTimeOffset.UtcNow;
         if (options.Statements > 0)

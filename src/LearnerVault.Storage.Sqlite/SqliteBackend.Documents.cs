@@ -1,6 +1,6 @@
 namespace LearnerVault.Storage.Sqlite;
 
-/// <summary>The document resources and the canonical activity definitions, which share one write connection.</summary>
+/// <summary>The document resources and the canonical activity definitions.</summary>
 public sealed partial class SqliteBackend
 {
     private DocumentStores? documentStores;
@@ -13,16 +13,11 @@ public sealed partial class SqliteBackend
 
     private DocumentStores Stores => documentStores ?? throw new ObjectDisposedException(nameof(SqliteBackend));
 
-    private void OpenDocuments(string dataPath, SqliteReaderPool readerPool, TenantDirectory tenants, TimeProvider timeProvider)
-    {
-        var writer = new SerialWriter(dataPath, timeProvider);
+    private void OpenDocuments(SerialWriter writer, SqliteReaderPool readerPool, TenantDirectory tenants) =>
         documentStores = new DocumentStores(
-            writer,
             new SqliteDocumentStore(writer, readerPool, tenants),
             new SqliteActivityDefinitionStore(writer, readerPool, tenants));
-    }
 
-    private void CloseDocuments() => documentStores?.Writer.Dispose();
 
-    private sealed record DocumentStores(SerialWriter Writer, SqliteDocumentStore Documents, SqliteActivityDefinitionStore ActivityDefinitions);
+    private sealed record DocumentStores(SqliteDocumentStore Documents, SqliteActivityDefinitionStore ActivityDefinitions);
 }

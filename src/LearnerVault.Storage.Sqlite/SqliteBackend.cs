@@ -90,9 +90,11 @@ public sealed partial class SqliteBackend : IStorageBackend
             var clients = new SqliteClientStore(adminConnection, readers, timeProvider);
             var backend = new SqliteBackend(dataDirectory, statements, clients, keys, readers);
             // One tenant directory for every store: tenant numbers never change, so one cache serves all.
-            backend.OpenDocuments(dataPath, readers, tenants, timeProvider);
-            backend.OpenAccessLog(dataPath, readers, tenants, timeProvider);
-            backend.OpenPrivacy(dataPath, readers, tenants, timeProvider);
+            // Every other store's writes go through the same writer: one transaction on the file at a time, group-committed.
+            var storeWriter = new SerialWriter(writer, timeProvider);
+            backend.OpenDocuments(storeWriter, readers, tenants);
+            backend.OpenAccessLog(storeWriter, readers, tenants);
+            backend.OpenPrivacy(storeWriter, readers, tenants);
             return backend;
         }
         catch
@@ -119,9 +121,6 @@ public sealed partial class SqliteBackend : IStorageBackend
         }
         finally
         {
-            CloseDocuments();
-            CloseAccessLog();
-            ClosePrivacy();
             clients.Dispose();
             readers.Dispose();
             keys.Dispose();

@@ -8,7 +8,7 @@ namespace LearnerVault.Storage.Sqlite;
 /// SQLite's single writer serialises them across connections and processes, so the head read inside the transaction is
 /// the one the new entries chain on. Reads come from the reader pool.
 /// </summary>
-public sealed class SqliteAccessLogStore : IAccessLogStore, IDisposable
+public sealed class SqliteAccessLogStore : IAccessLogStore
 {
     private const string Columns = "position, time, principal, client, action, purpose, learner, records, decision, reason, hash";
 
@@ -182,6 +182,4 @@ public sealed class SqliteAccessLogStore : IAccessLogStore, IDisposable
             ? new AccessLogHead(reader.GetInt64(0), (byte[])reader.GetValue(1))
             : new AccessLogHead(0, AccessLogChain.Genesis(tenantId));
     }
-
-    public void Dispose() => writer.Dispose();
 }

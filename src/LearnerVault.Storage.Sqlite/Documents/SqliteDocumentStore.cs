@@ -190,7 +190,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
         }, cancellationToken);
     }
 
-    private static (byte[]? ETag, long? Updated) ReadCurrent(SqliteConnection connection, SqliteTransaction transaction, long tenantNo, DocumentKey key)
+    private static (byte[]? ETag, long? Updated) ReadCurrent(SqliteConnection connection, SqliteTransaction? transaction, long tenantNo, DocumentKey key)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

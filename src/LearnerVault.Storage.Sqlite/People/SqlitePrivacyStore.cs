@@ -6,11 +6,11 @@ namespace LearnerVault.Storage.Sqlite;
 
 /// <summary>
 /// People, accounts, tokens, the identity vault, guardian links, classes, consents and tenant policies in the data file.
-/// Writes run on a write connection of their own (<see cref="SerialWriter"/>: one immediate transaction at a time, and
-/// SQLite's write lock against other connections and processes), so a change either happens whole or not at all, and
+/// Writes run on the data file's single writer (<see cref="SerialWriter"/>: each in a savepoint of the writer's group
+/// transaction, and SQLite's write lock against other processes), so a change either happens whole or not at all, and
 /// the failed-login counter is one UPDATE … RETURNING. Reads come from the shared reader pool.
 /// </summary>
-public sealed class SqlitePrivacyStore : IPrivacyStore, IDisposable
+public sealed class SqlitePrivacyStore : IPrivacyStore
 {
     private const string PersonColumns = "id, roles, login_key, profile, learner_id, created, disabled";
     private const string AccountColumns = "person_id, password_hash, failed_attempts, locked_until, totp_secret, totp_confirmed, totp_last_step, updated";
@@ -485,8 +485,6 @@ public sealed class SqlitePrivacyStore : IPrivacyStore, IDisposable
         }, null, cancellationToken);
     }
 
-    public void Dispose() => writer.Dispose();
-
     // Helpers
 
     private Task SetLinkAsync(string table, string column, Guid tenantId, Guid classId, Guid otherId, bool present, CancellationToken cancellationToken) =>
@@ -505,7 +503,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore, IDisposable
         }, null, cancellationToken);
 
     /// <summary>Runs a write; a uniqueness violation becomes <see cref="PrivacyStoreConflictException"/> (the transaction is rolled back).</summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, string? conflict, CancellationToken cancellationToken)
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction?, T> work, string? conflict, CancellationToken cancellationToken)
     {
         try
         {
@@ -582,7 +580,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore, IDisposable
         return command.ExecuteScalar() is byte[] tenant ? SqliteValues.ToGuid(tenant) : null;
     }
 
-    private static void InsertPseudonyms(SqliteConnection connection, SqliteTransaction transaction, long tenantNo, LearnerRecord learner)
+    private static void InsertPseudonyms(SqliteConnection connection, SqliteTransaction? transaction, long tenantNo, LearnerRecord learner)
     {
         using var insert = Command(connection, transaction,
             "INSERT INTO learner_pseudonyms (tenant_no, pseudonym, learner_id, ordinal) VALUES ($t, $p, $l, $o);",
@@ -595,7 +593,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore, IDisposable
         }
     }
 
-    private static long? FindTenant(SqliteConnection connection, SqliteTransaction transaction, Guid tenantId)
+    private static long? FindTenant(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId)
     {
         using var command = Command(connection, transaction, "SELECT no FROM tenants WHERE id = $id;", [("$id", Id(tenantId))]);
         return command.ExecuteScalar() is long no ? no : null;
@@ -695,7 +693,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore, IDisposable
         return command;
     }
 
-    private static int Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, (string, object?)[] parameters)
+    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, (string, object?)[] parameters)
     {
         using var command = Command(connection, transaction, sql, parameters);
         return command.ExecuteNonQuery();

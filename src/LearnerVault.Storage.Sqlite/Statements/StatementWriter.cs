@@ -4,20 +4,24 @@ using Microsoft.Data.Sqlite;
 namespace LearnerVault.Storage.Sqlite;
 
 /// <summary>
-/// The single writer of the data file, with group commit: it takes every write batch waiting in its queue (up to a
-/// cap), applies each inside its own SAVEPOINT within one transaction, commits once (one WAL sync for the whole
-/// group), publishes the new statements to the <see cref="RecentIndex"/>, and only then completes the callers' tasks.
-/// A batch that conflicts is rolled back to its savepoint and fails alone; the others in the group commit.
-/// Between groups, once enough recent statements have gathered, it merges them into a new segment of the id and
-/// postings tables.
+/// The single writer of the data file, with group commit: it takes every write waiting in its queue (up to a cap):
+/// statement batches, and the writes of the document, activity-definition, access-log and privacy stores
+/// (<see cref="SerialWriter"/>). It applies each inside its own SAVEPOINT within one transaction, commits once (one WAL
+/// sync for the whole group), publishes the new statements to the <see cref="RecentIndex"/>, and only then completes
+/// the callers' tasks. A write that fails is rolled back to its savepoint and fails alone; the others in the group
+/// commit. Between groups, once enough recent statements have gathered, it merges them into a new segment of the id
+/// and postings tables.
 /// </summary>
+/// <remarks>One writer rather than a connection per store: SQLite lets one transaction write the file at a time, so
+/// several write connections only took turns at the file lock, each with its own WAL sync, and a connection that found
+/// the lock taken slept in SQLite's busy handler (1, 2, 5, 10… ms) instead of joining the next group.</remarks>
 internal sealed class StatementWriter : IAsyncDisposable
 {
     private const int MaxBatchesPerCommit = 1024;
     private const int MaxStatementsPerCommit = 8192;
     private const int QueueCapacity = 16_384;
 
-    private readonly Channel<WriteRequest> queue = Channel.CreateBounded<WriteRequest>(
+    private readonly Channel<WriterItem> queue = Channel.CreateBounded<WriterItem>(
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly SqliteConnection connection;
@@ -27,9 +31,9 @@ internal sealed class StatementWriter : IAsyncDisposable
     private readonly Thread thread;
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    // Tenant numbers known to the writer; those first inserted by the open transaction are forgotten if it rolls back.
+    // Tenant numbers known to the writer, forgotten whenever a transaction rolls back as a whole: the tenant row may have
+    // been inserted by that transaction (by this writer, or by another store's write in the same group).
     private readonly Dictionary<Guid, long> tenantNumbers = [];
-    private readonly List<Guid> tenantsAddedInTransaction = [];
 
     // Statements written by the open transaction, not yet published: earlier batches of the group and earlier
     // statements of the batch must be seen by the duplicate check.
@@ -153,23 +157,40 @@ internal sealed class StatementWriter : IAsyncDisposable
 
     public async Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
     {
-        var request = WriteRequest.Create(tenantId, batch, cancellationToken);
+        var request = new BatchRequest(tenantId, batch, cancellationToken);
+        await EnqueueAsync(request, cancellationToken);
+        return await request.Completion.Task;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer thread, inside the transaction of the next group (in a savepoint of
+    /// its own), and completes once that transaction has committed. If the work throws, what it wrote is rolled back
+    /// and the exception is the task's; the rest of the group commits. The work must be synchronous and short, and
+    /// must not wait for this writer.
+    /// </summary>
+    public async Task<T> RunAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        var item = new WorkItem<T>(work, cancellationToken);
+        await EnqueueAsync(item, cancellationToken);
+        return await item.Completion.Task;
+    }
+
+    private async ValueTask EnqueueAsync(WriterItem item, CancellationToken cancellationToken)
+    {
         try
         {
-            await queue.Writer.WriteAsync(request, cancellationToken);
+            await queue.Writer.WriteAsync(item, cancellationToken);
         }
         catch (ChannelClosedException)
         {
-            throw new ObjectDisposedException(nameof(SqliteStatementStore), "The statement store is closed.");
+            throw new ObjectDisposedException(nameof(SqliteStatementStore), "The data file's writer is closed.");
         }
-
-        return await request.Completion.Task;
     }
 
     private void Run()
     {
         var reader = queue.Reader;
-        var group = new List<WriteRequest>();
+        var group = new List<WriterItem>();
         try
         {
             while (WaitToRead(reader))
@@ -180,12 +201,12 @@ internal sealed class StatementWriter : IAsyncDisposable
                 {
                     if (request.CancellationToken.IsCancellationRequested)
                     {
-                        request.Completion.TrySetCanceled(request.CancellationToken);
+                        request.Cancel();
                         continue;
                     }
 
                     group.Add(request);
-                    statements += request.Batch.Count;
+                    statements += request.Size;
                 }
 
                 if (group.Count > 0)
@@ -206,19 +227,19 @@ internal sealed class StatementWriter : IAsyncDisposable
             // Not expected: CommitGroup handles its own failures. Fail whatever is still queued rather than hang callers.
             foreach (var request in group)
             {
-                request.Completion.TrySetException(exception);
+                request.Fail(exception);
             }
 
             while (reader.TryRead(out var request))
             {
-                request.Completion.TrySetException(exception);
+                request.Fail(exception);
             }
 
             stopped.TrySetException(exception);
         }
     }
 
-    private static bool WaitToRead(ChannelReader<WriteRequest> reader)
+    private static bool WaitToRead(ChannelReader<WriterItem> reader)
     {
         var wait = reader.WaitToReadAsync();
         if (wait.IsCompletedSuccessfully)
@@ -233,7 +254,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         return task.GetAwaiter().GetResult();
     }
 
-    private void CommitGroup(List<WriteRequest> group)
+    private void CommitGroup(List<WriterItem> group)
     {
         var results = new object?[group.Count];
         Volatile.Write(ref inFlightFrom, lastStored + 1);
@@ -242,7 +263,13 @@ internal sealed class StatementWriter : IAsyncDisposable
             begin.ExecuteNonQuery();
             for (var i = 0; i < group.Count; i++)
             {
-                var request = group[i];
+                if (group[i] is WorkItem work)
+                {
+                    results[i] = RunWork(work);
+                    continue;
+                }
+
+                var request = (BatchRequest)group[i];
                 var tenantNo = EnsureTenant(request.TenantId);
                 batchKeys.Clear();
                 batchStatements.Clear();
@@ -269,7 +296,6 @@ internal sealed class StatementWriter : IAsyncDisposable
             }
 
             commit.ExecuteNonQuery();
-            tenantsAddedInTransaction.Clear();
             // Published before any caller hears of success, so a read after the acknowledgement sees the statements.
             recent.Publish(groupStatements, groupTerms);
         }
@@ -277,15 +303,10 @@ internal sealed class StatementWriter : IAsyncDisposable
         {
             // A failure of the transaction itself (I/O, disk full, busy): nothing of the group is durable.
             TryRollback();
-            foreach (var tenant in tenantsAddedInTransaction)
-            {
-                tenantNumbers.Remove(tenant);
-            }
-
-            tenantsAddedInTransaction.Clear();
+            tenantNumbers.Clear();
             foreach (var request in group)
             {
-                request.Completion.TrySetException(exception);
+                request.Fail(exception);
             }
 
             return;
@@ -302,12 +323,36 @@ internal sealed class StatementWriter : IAsyncDisposable
         {
             if (results[i] is Exception exception)
             {
-                group[i].Completion.TrySetException(exception);
+                group[i].Fail(exception);
             }
             else
             {
-                group[i].Completion.TrySetResult((IReadOnlyList<WriteOutcome>)results[i]!);
+                group[i].Succeed(results[i]);
             }
+        }
+    }
+
+    /// <summary>One store's write in its savepoint: its result, or the exception it threw once its writes are undone.</summary>
+    private object? RunWork(WorkItem work)
+    {
+        savepoint.ExecuteNonQuery();
+        try
+        {
+            var result = work.Run(connection);
+            release.ExecuteNonQuery();
+            return result;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // SQLite ends the whole transaction itself on some errors (I/O, disk full): then the group fails as one.
+            if (connection.IsAutoCommit())
+            {
+                throw;
+            }
+
+            rollbackToSavepoint.ExecuteNonQuery();
+            release.ExecuteNonQuery();
+            return exception;
         }
     }
 
@@ -335,10 +380,7 @@ internal sealed class StatementWriter : IAsyncDisposable
 
         var id = SqliteValues.GuidBytes(tenantId);
         insertTenant.Parameters[0].Value = id;
-        if (insertTenant.ExecuteNonQuery() > 0)
-        {
-            tenantsAddedInTransaction.Add(tenantId);
-        }
+        insertTenant.ExecuteNonQuery();
 
         selectTenant.Parameters[0].Value = id;
         number = (long)selectTenant.ExecuteScalar()!;
@@ -717,14 +759,57 @@ internal sealed class StatementWriter : IAsyncDisposable
 
     private sealed record Referrer(long Seq, byte[] Id, bool IsVoiding, byte[] Terms);
 
-    private sealed record WriteRequest(
-        Guid TenantId,
-        IReadOnlyList<StatementRecord> Batch,
-        TaskCompletionSource<IReadOnlyList<WriteOutcome>> Completion,
-        CancellationToken CancellationToken)
+    /// <summary>What the writer's queue holds: a statement batch, or one store's write.</summary>
+    private abstract class WriterItem(CancellationToken cancellationToken)
     {
-        public static WriteRequest Create(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken) =>
-            new(tenantId, batch, new TaskCompletionSource<IReadOnlyList<WriteOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        /// <summary>Its weight against the group's cap (statements for a batch).</summary>
+        public abstract int Size { get; }
+
+        public abstract void Succeed(object? result);
+
+        public abstract void Fail(Exception exception);
+
+        public abstract void Cancel();
+    }
+
+    private sealed class BatchRequest(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
+        : WriterItem(cancellationToken)
+    {
+        public Guid TenantId { get; } = tenantId;
+
+        public IReadOnlyList<StatementRecord> Batch { get; } = batch;
+
+        public TaskCompletionSource<IReadOnlyList<WriteOutcome>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override int Size => Batch.Count;
+
+        public override void Succeed(object? result) => Completion.TrySetResult((IReadOnlyList<WriteOutcome>)result!);
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
+
+        public override void Cancel() => Completion.TrySetCanceled(CancellationToken);
+    }
+
+    private abstract class WorkItem(CancellationToken cancellationToken) : WriterItem(cancellationToken)
+    {
+        public override int Size => 1;
+
+        public abstract object? Run(SqliteConnection connection);
+    }
+
+    private sealed class WorkItem<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken) : WorkItem(cancellationToken)
+    {
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override object? Run(SqliteConnection connection) => work(connection);
+
+        public override void Succeed(object? result) => Completion.TrySetResult((T)result!);
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
+
+        public override void Cancel() => Completion.TrySetCanceled(CancellationToken);
     }
 }
 
