@@ -43,7 +43,9 @@ internal static class SqliteConnections
             // Page caches are counted in the server's resident memory (budget: 250 MiB for the whole process), so they
             // stay modest; the operating system's page cache serves the rest. No mmap for the same reason: mapped
             // file pages count as resident too.
-            var cacheKib = role == ConnectionRole.Writer ? 32_768 : 8_192;
+            // The one writer keeps the pages that every group touches (the statements table's tail, the segments being
+            // merged); a reader's hot pages are few (segments, term counts, the top of the indexes).
+            var cacheKib = role == ConnectionRole.Writer ? 32_768 : 4_096;
             Execute(connection, $"""
                 PRAGMA synchronous = FULL;
                 PRAGMA foreign_keys = ON;
