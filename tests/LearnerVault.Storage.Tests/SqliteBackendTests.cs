@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using LearnerVault.Privacy;
+using LearnerVault.Privacy.Access;
+using LearnerVault.Storage.People;
 using LearnerVault.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -52,6 +54,62 @@ public sealed class SqliteBackendTests : IDisposable
         }
 
         return names;
+    }
+
+    [Fact]
+    public async Task StoreWrites_OnTheOneWriter_AFailedWriteIsUndoneAloneAndTheRestOfItsGroupIsDurable()
+    {
+        // Statement batches and privacy-store writes submitted together share the data file's one writer, so many land in
+        // the same group transaction. Every other learner names a pseudonym already taken as its second one: its first
+        // rows are written before the conflict, and must be undone alone (its savepoint) while every other write is kept.
+        var tenant = Guid.NewGuid();
+        LearnerRecord NewLearner(params byte[][] pseudonyms) =>
+            new(tenant, Guid.NewGuid(), pseudonyms, 2012, new AgeBand(13, 15), false, [], time.GetUtcNow());
+        var taken = RandomNumberGenerator.GetBytes(32);
+        var batches = Enumerable.Range(0, 40).Select(_ => new[] { Statement(), Statement() }).ToArray();
+        var learners = Enumerable.Range(0, 40)
+            .Select(i => i % 2 == 0 ? NewLearner(RandomNumberGenerator.GetBytes(32)) : NewLearner(RandomNumberGenerator.GetBytes(32), taken))
+            .ToArray();
+
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+            await backend.Privacy.AddLearnerAsync(NewLearner(taken), Ct);
+            var statementWrites = batches.Select(batch => backend.Statements.WriteAsync(tenant, batch, Ct)).ToArray();
+            var learnerWrites = learners.Select(learner => backend.Privacy.AddLearnerAsync(learner, Ct)).ToArray();
+
+            foreach (var write in statementWrites)
+            {
+                Assert.All(await write, outcome => Assert.Equal(WriteOutcome.Stored, outcome));
+            }
+
+            for (var i = 0; i < learners.Length; i++)
+            {
+                if (i % 2 == 0)
+                {
+                    await learnerWrites[i];
+                }
+                else
+                {
+                    await Assert.ThrowsAsync<PrivacyStoreConflictException>(() => learnerWrites[i]);
+                }
+            }
+        }
+
+        // Reopened: what was acknowledged is durable, and a failed write left no row behind, not even its first pseudonym.
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+            foreach (var statement in batches.SelectMany(batch => batch))
+            {
+                Assert.NotNull(await backend.Statements.GetAsync(tenant, statement.Id, Ct));
+            }
+
+            Assert.Equal(21, (await backend.Privacy.ListLearnersAsync(tenant, null, 100, Ct)).Count);
+            for (var i = 1; i < learners.Length; i += 2)
+            {
+                Assert.Null(await backend.Privacy.GetLearnerAsync(tenant, learners[i].Id, Ct));
+                Assert.Null(Assert.Single(await backend.Privacy.FindLearnersAsync(tenant, [learners[i].Pseudonyms[0]], Ct)));
+            }
+        }
     }
 
     [Fact]
