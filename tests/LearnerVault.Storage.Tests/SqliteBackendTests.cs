@@ -113,6 +113,28 @@ public sealed class SqliteBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task Writes_WhileOpen_ReachTheDataFileThroughTheBackgroundCheckpoint()
+    {
+        // The writer never checkpoints (SQLite's automatic checkpoint would only start at 8,192 pages, far more than these
+        // writes); the checkpoint thread copies committed pages into the data file while the backend is open.
+        var tenant = Guid.NewGuid();
+        await using var backend = SqliteBackend.Open(folder.Path, masterKey, time);
+        var before = new FileInfo(DataFile).Length;
+        for (var i = 0; i < 20; i++)
+        {
+            await backend.Statements.WriteAsync(tenant, Enumerable.Range(0, 50).Select(_ => Statement(Term(TermKind.Verb, "v"))).ToArray(), Ct);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (new FileInfo(DataFile).Length <= before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.True(new FileInfo(DataFile).Length > before, "no committed page reached the data file while it was open");
+    }
+
+    [Fact]
     public async Task Open_NewFolder_CreatesSeparateDataAndKeyFilesOwnerOnly()
     {
         var nested = Path.Combine(folder.Path, "a", "b");

@@ -64,6 +64,7 @@ internal sealed class StatementWriter : IAsyncDisposable
     private readonly SqliteCommand upsertAttachment;
     private readonly SqliteCommand linkAttachment;
     private readonly SqliteCommand[] commands;
+    private readonly WalCheckpointer checkpointer;
 
     private long lastStored;
 
@@ -147,6 +148,11 @@ internal sealed class StatementWriter : IAsyncDisposable
             selectSegment, insertPosting, upsertAttachment, linkAttachment,
         ];
 
+        // Checkpoints run beside the writer, never inside one of its commits.
+        // After a restart the log file is cut back to 64 MiB rather than kept at the largest size it ever reached.
+        SqliteConnections.Execute(connection, "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;");
+        checkpointer = new WalCheckpointer(connection.DataSource);
+
         thread = new Thread(Run) { IsBackground = true, Name = "LearnerVault statement writer" };
         thread.Start();
     }
@@ -218,6 +224,8 @@ internal sealed class StatementWriter : IAsyncDisposable
                 {
                     Merge();
                 }
+
+                checkpointer.Nudge();
             }
 
             stopped.TrySetResult();
@@ -741,6 +749,7 @@ internal sealed class StatementWriter : IAsyncDisposable
                 command.Dispose();
             }
 
+            checkpointer.Dispose();
             try
             {
                 // Leave a self-contained data file behind (WAL folded in), then close.
