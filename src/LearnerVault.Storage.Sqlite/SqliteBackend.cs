@@ -76,16 +76,19 @@ public sealed partial class SqliteBackend : IStorageBackend
         Microsoft.Data.Sqlite.SqliteConnection? writerConnection = null;
         Microsoft.Data.Sqlite.SqliteConnection? adminConnection = null;
         SqliteReaderPool? readers = null;
+        StatementWriter? writer = null;
         try
         {
             SqliteConnections.CreateFilePrivately(dataPath);
             writerConnection = SqliteConnections.Open(dataPath, ConnectionRole.Writer);
             SchemaMigrator.Migrate(writerConnection, SchemaMigrator.DataSet, timeProvider);
             adminConnection = SqliteConnections.Open(dataPath, ConnectionRole.Writer);
+            // Client changes never checkpoint inside their commit either: the writer's checkpoint thread copies their pages.
+            SqliteConnections.Execute(adminConnection, "PRAGMA wal_autocheckpoint = 0;");
             readers = new SqliteReaderPool(dataPath, options.Readers);
             var tenants = new TenantDirectory();
             var recent = RecentIndex.Load(writerConnection);
-            var writer = new StatementWriter(writerConnection, timeProvider, recent, options.MergeThreshold);
+            writer = new StatementWriter(writerConnection, timeProvider, recent, options.MergeThreshold);
             var statements = new SqliteStatementStore(writer, readers, tenants, recent);
             var clients = new SqliteClientStore(adminConnection, readers, timeProvider);
             var backend = new SqliteBackend(dataDirectory, statements, clients, keys, readers);
@@ -99,6 +102,13 @@ public sealed partial class SqliteBackend : IStorageBackend
         }
         catch
         {
+            // The writer owns its connection (and its threads): disposing it closes both; nothing was queued to it yet.
+            if (writer is not null)
+            {
+                writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                writerConnection = null;
+            }
+
             readers?.Dispose();
             adminConnection?.Dispose();
             writerConnection?.Dispose();

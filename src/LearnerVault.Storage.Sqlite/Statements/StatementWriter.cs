@@ -232,7 +232,9 @@ internal sealed class StatementWriter : IAsyncDisposable
         }
         catch (Exception exception)
         {
-            // Not expected: CommitGroup handles its own failures. Fail whatever is still queued rather than hang callers.
+            // Not expected: CommitGroup handles its own failures. Refuse new writes and fail whatever is still queued,
+            // rather than leave callers (statement writes, and every other store's writes too) waiting for ever.
+            queue.Writer.TryComplete(exception);
             foreach (var request in group)
             {
                 request.Fail(exception);

@@ -66,9 +66,10 @@ internal sealed class WalCheckpointer : IDisposable
                     Checkpoint("RESTART");
                 }
             }
-            catch (SqliteException)
+            catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                // Nothing lost: the frames stay in the log and the next nudge tries again.
+                // Nothing lost: the frames stay in the log and the next nudge tries again. (This thread must not end the
+                // process: an exception escaping it would.)
             }
 
             // Let commits gather between checkpoints (each one syncs the database file).
