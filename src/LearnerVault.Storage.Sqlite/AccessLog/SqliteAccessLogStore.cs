@@ -4,9 +4,9 @@ using Microsoft.Data.Sqlite;
 namespace LearnerVault.Storage.Sqlite;
 
 /// <summary>
-/// The access log in the data file. Appends run on a write connection of their own, in an immediate transaction:
-/// SQLite's single writer serialises them across connections and processes, so the head read inside the transaction is
-/// the one the new entries chain on. Reads come from the reader pool.
+/// The access log in the data file. Appends run on the data file's single writer (<see cref="SerialWriter"/>), one at a
+/// time in its transaction, and SQLite's write lock serialises them against other processes, so the head read inside
+/// the append is the one the new entries chain on. Reads come from the reader pool.
 /// </summary>
 public sealed class SqliteAccessLogStore : IAccessLogStore
 {
@@ -26,17 +26,16 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
     public Task<AccessLogHead> AppendAsync(Guid tenantId, IReadOnlyList<AccessLogEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        return writer.WriteAsync((connection, transaction) =>
+        return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
-            var head = Head(connection, transaction, tenantId, tenantNo);
+            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var head = Head(connection, tenantId, tenantNo);
             if (entries.Count == 0)
             {
                 return head;
             }
 
             using var insert = connection.CreateCommand();
-            insert.Transaction = transaction;
             insert.CommandText = $"""
                 INSERT INTO access_log (tenant_no, {Columns})
                 VALUES ($t, $position, $time, $principal, $client, $action, $purpose, $learner, $records, $decision, $reason, $hash);
@@ -73,18 +72,17 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
     {
         using var lease = await readers.RentAsync(cancellationToken);
         return tenants.Find(lease.Reader, tenantId) is { } tenantNo
-            ? Head(lease.Reader.Connection, null, tenantId, tenantNo)
+            ? Head(lease.Reader.Connection, tenantId, tenantNo)
             : new AccessLogHead(0, AccessLogChain.Genesis(tenantId));
     }
 
     public Task<bool> AddCheckpointAsync(Guid tenantId, AccessLogCheckpoint checkpoint, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        return writer.WriteAsync((connection, transaction) =>
+        return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
+            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
             using var insert = connection.CreateCommand();
-            insert.Transaction = transaction;
             insert.CommandText = """
                 INSERT INTO access_log_checkpoints (tenant_no, position, head, time, signature) VALUES ($t, $position, $head, $time, $signature)
                 ON CONFLICT (tenant_no, position) DO NOTHING;
@@ -171,10 +169,9 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
             reader.GetString(9)),
         (byte[])reader.GetValue(10));
 
-    private static AccessLogHead Head(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId, long tenantNo)
+    private static AccessLogHead Head(SqliteConnection connection, Guid tenantId, long tenantNo)
     {
         using var command = connection.CreateCommand();
-        command.Transaction = transaction;
         command.CommandText = "SELECT position, hash FROM access_log WHERE tenant_no = $t ORDER BY position DESC LIMIT 1;";
         command.Parameters.AddWithValue("$t", tenantNo);
         using var reader = command.ExecuteReader();

@@ -7,31 +7,28 @@ namespace LearnerVault.Storage.Sqlite;
 /// writer (<see cref="StatementWriter"/>), in a savepoint of its own inside the writer's next group transaction, and
 /// completes once that transaction is durable: one writer, one transaction at a time, one WAL sync per group.
 /// </summary>
-/// <remarks>The work runs inside a transaction opened with plain SQL, so the <see cref="SqliteTransaction"/> it is
-/// handed is null; commands take it as their <c>Transaction</c> all the same.</remarks>
+/// <remarks>The writer opens its transaction with plain SQL, so the work's commands take no transaction object.</remarks>
 internal sealed class SerialWriter(StatementWriter writer, TimeProvider timeProvider)
 {
     public TimeProvider TimeProvider { get; } = timeProvider;
 
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction?, T> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return writer.RunAsync(connection => work(connection, null), cancellationToken);
+        return writer.RunAsync(work, cancellationToken);
     }
 
-    public static long EnsureTenant(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId)
+    public static long EnsureTenant(SqliteConnection connection, Guid tenantId)
     {
         var id = SqliteValues.GuidBytes(tenantId);
         using (var insert = connection.CreateCommand())
         {
-            insert.Transaction = transaction;
             insert.CommandText = "INSERT OR IGNORE INTO tenants (id) VALUES ($id);";
             insert.Parameters.AddWithValue("$id", id);
             insert.ExecuteNonQuery();
         }
 
         using var select = connection.CreateCommand();
-        select.Transaction = transaction;
         select.CommandText = "SELECT no FROM tenants WHERE id = $id;";
         select.Parameters.AddWithValue("$id", id);
         return (long)select.ExecuteScalar()!;

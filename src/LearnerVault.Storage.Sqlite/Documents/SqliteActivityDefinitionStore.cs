@@ -39,11 +39,10 @@ public sealed class SqliteActivityDefinitionStore : IActivityDefinitionStore
     {
         ArgumentNullException.ThrowIfNull(activity);
         ArgumentNullException.ThrowIfNull(blob);
-        return writer.WriteAsync((connection, transaction) =>
+        return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
+            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
             using var command = connection.CreateCommand();
-            command.Transaction = transaction;
             command.CommandText = expectedVersion is null
                 ? """
                   INSERT INTO activity_definitions (tenant_no, activity, key_id, blob, version, updated)

@@ -4,8 +4,8 @@ namespace LearnerVault.Storage.Sqlite;
 
 /// <summary>
 /// Documents of the State, Activity Profile and Agent Profile resources in the data file. Reads use the shared WAL
-/// reader pool; writes go through <see cref="SerialWriter"/>, which reads the current entity tag and writes in one
-/// immediate transaction, so a precondition can never be overtaken between its check and the write.
+/// reader pool; writes go through <see cref="SerialWriter"/>: the current entity tag is read and the document written in
+/// one step of the data file's single writer, so a precondition can never be overtaken between its check and the write.
 /// </summary>
 public sealed class SqliteDocumentStore : IDocumentStore
 {
@@ -104,10 +104,10 @@ public sealed class SqliteDocumentStore : IDocumentStore
         StoreArguments.Check(content);
         ArgumentNullException.ThrowIfNull(precondition);
 
-        return writer.WriteAsync((connection, transaction) =>
+        return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
-            var (currentTag, previous) = ReadCurrent(connection, transaction, tenantNo, key);
+            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var (currentTag, previous) = ReadCurrent(connection, tenantNo, key);
             if (precondition.Check(currentTag) is { } refused)
             {
                 return new DocumentWriteResult(refused, null);
@@ -116,7 +116,6 @@ public sealed class SqliteDocumentStore : IDocumentStore
             var now = SqliteValues.ToUnixMicroseconds(writer.TimeProvider.GetUtcNow());
             var updated = previous is { } p && now <= p ? p + 1 : now;
             using var command = connection.CreateCommand();
-            command.Transaction = transaction;
             command.CommandText = """
                 INSERT INTO documents (tenant_no, kind, activity, agent, registration, doc, key_id, blob, id_blob, etag, updated, restricted)
                 VALUES ($t, $k, $a, $g, $r, $d, $key, $blob, $idBlob, $etag, $updated, $restricted)
@@ -143,10 +142,10 @@ public sealed class SqliteDocumentStore : IDocumentStore
     {
         StoreArguments.Check(key);
         ArgumentNullException.ThrowIfNull(precondition);
-        return writer.WriteAsync((connection, transaction) =>
+        return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
-            var (currentTag, _) = ReadCurrent(connection, transaction, tenantNo, key);
+            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var (currentTag, _) = ReadCurrent(connection, tenantNo, key);
             if (precondition.Check(currentTag) is { } refused)
             {
                 return refused;
@@ -158,7 +157,6 @@ public sealed class SqliteDocumentStore : IDocumentStore
             }
 
             using var command = connection.CreateCommand();
-            command.Transaction = transaction;
             command.CommandText = $"DELETE FROM documents WHERE {KeyWhere};";
             AddKeyParameters(command, tenantNo, key);
             command.ExecuteNonQuery();
@@ -169,11 +167,10 @@ public sealed class SqliteDocumentStore : IDocumentStore
     public Task<int> DeleteAllAsync(Guid tenantId, DocumentFilter filter, CancellationToken cancellationToken = default)
     {
         StoreArguments.Check(filter);
-        return writer.WriteAsync((connection, transaction) =>
+        return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
+            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
             using var command = connection.CreateCommand();
-            command.Transaction = transaction;
             command.CommandText = filter.Registration is null
                 ? "DELETE FROM documents WHERE tenant_no = $t AND kind = $k AND activity = $a AND agent = $g;"
                 : "DELETE FROM documents WHERE tenant_no = $t AND kind = $k AND activity = $a AND agent = $g AND registration = $r;";
@@ -190,10 +187,9 @@ public sealed class SqliteDocumentStore : IDocumentStore
         }, cancellationToken);
     }
 
-    private static (byte[]? ETag, long? Updated) ReadCurrent(SqliteConnection connection, SqliteTransaction? transaction, long tenantNo, DocumentKey key)
+    private static (byte[]? ETag, long? Updated) ReadCurrent(SqliteConnection connection, long tenantNo, DocumentKey key)
     {
         using var command = connection.CreateCommand();
-        command.Transaction = transaction;
         command.CommandText = $"SELECT etag, updated FROM documents WHERE {KeyWhere};";
         AddKeyParameters(command, tenantNo, key);
         using var row = command.ExecuteReader();

@@ -41,10 +41,10 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     public Task AddPersonAsync(PersonRecord person, CancellationToken cancellationToken = default)
     {
         PrivacyValues.Check(person);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, person.TenantId);
-            Execute(connection, transaction, $"""
+            var tenantNo = SerialWriter.EnsureTenant(connection, person.TenantId);
+            Execute(connection, $"""
                 INSERT INTO people (tenant_no, {PersonColumns}) VALUES ($t, $id, $roles, $login, $profile, $learner, $created, $disabled);
                 """, PersonParameters(tenantNo, person));
             return true;
@@ -54,9 +54,9 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     public Task<bool> UpdatePersonAsync(PersonRecord person, CancellationToken cancellationToken = default)
     {
         PrivacyValues.Check(person);
-        return WriteAsync((connection, transaction) =>
-            FindTenant(connection, transaction, person.TenantId) is { } tenantNo
-            && Execute(connection, transaction, """
+        return WriteAsync(connection =>
+            FindTenant(connection, person.TenantId) is { } tenantNo
+            && Execute(connection, """
                 UPDATE people SET roles = $roles, login_key = $login, profile = $profile, learner_id = $learner, disabled = $disabled
                 WHERE tenant_no = $t AND id = $id;
                 """, PersonParameters(tenantNo, person)) > 0,
@@ -87,10 +87,10 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     public Task SetCredentialsAsync(AccountCredentials credentials, CancellationToken cancellationToken = default)
     {
         PrivacyValues.Check(credentials);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, credentials.TenantId);
-            Execute(connection, transaction, $"""
+            var tenantNo = SerialWriter.EnsureTenant(connection, credentials.TenantId);
+            Execute(connection, $"""
                 INSERT OR REPLACE INTO accounts (tenant_no, {AccountColumns})
                 VALUES ($t, $p, $hash, $failed, $locked, $totp, $confirmed, $step, $updated);
                 """,
@@ -108,15 +108,15 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxAttempts);
         ArgumentOutOfRangeException.ThrowIfLessThan(lockout, TimeSpan.Zero);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            if (FindTenant(connection, transaction, tenantId) is not { } tenantNo)
+            if (FindTenant(connection, tenantId) is not { } tenantNo)
             {
                 return null;
             }
 
             // One statement: the increment and the lock read and write the same row version, whatever else runs.
-            using var command = Command(connection, transaction, $"""
+            using var command = Command(connection, $"""
                 UPDATE accounts SET
                     failed_attempts = CASE WHEN failed_attempts + 1 >= $max THEN 0 ELSE failed_attempts + 1 END,
                     locked_until = CASE WHEN failed_attempts + 1 >= $max THEN $until ELSE locked_until END
@@ -129,9 +129,9 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     }
 
     public Task RegisterSuccessfulLoginAsync(Guid tenantId, Guid personId, long? totpStep, CancellationToken cancellationToken = default) =>
-        WriteAsync((connection, transaction) =>
-            FindTenant(connection, transaction, tenantId) is { } tenantNo
-            && Execute(connection, transaction, """
+        WriteAsync(connection =>
+            FindTenant(connection, tenantId) is { } tenantNo
+            && Execute(connection, """
                 UPDATE accounts SET failed_attempts = 0, totp_last_step = max(totp_last_step, coalesce($step, totp_last_step))
                 WHERE tenant_no = $t AND person_id = $p;
                 """, [("$t", tenantNo), ("$p", Id(personId)), ("$step", totpStep)]) > 0,
@@ -144,10 +144,10 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         ArgumentNullException.ThrowIfNull(token);
         ArgumentNullException.ThrowIfNull(token.TokenHash, nameof(token.TokenHash));
         _ = PrivacyValues.Name(token.Kind);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, token.TenantId);
-            Execute(connection, transaction, """
+            var tenantNo = SerialWriter.EnsureTenant(connection, token.TenantId);
+            Execute(connection, """
                 INSERT INTO auth_tokens (token_hash, tenant_no, person_id, kind, label, created, expires, revoked)
                 VALUES ($hash, $t, $p, $kind, $label, $created, $expires, $revoked);
                 """,
@@ -173,16 +173,16 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     public Task<bool> RevokeTokenAsync(byte[] tokenHash, DateTimeOffset when, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tokenHash);
-        return WriteAsync((connection, transaction) =>
-            Execute(connection, transaction, "UPDATE auth_tokens SET revoked = $when WHERE token_hash = $hash AND revoked IS NULL;",
+        return WriteAsync(connection =>
+            Execute(connection, "UPDATE auth_tokens SET revoked = $when WHERE token_hash = $hash AND revoked IS NULL;",
                 [("$hash", tokenHash), ("$when", Time(when))]) > 0,
             null, cancellationToken);
     }
 
     public Task<int> RevokePersonTokensAsync(Guid tenantId, Guid personId, DateTimeOffset when, CancellationToken cancellationToken = default) =>
-        WriteAsync((connection, transaction) =>
-            FindTenant(connection, transaction, tenantId) is { } tenantNo
-                ? Execute(connection, transaction,
+        WriteAsync(connection =>
+            FindTenant(connection, tenantId) is { } tenantNo
+                ? Execute(connection,
                     "UPDATE auth_tokens SET revoked = $when WHERE tenant_no = $t AND person_id = $p AND revoked IS NULL;",
                     [("$t", tenantNo), ("$p", Id(personId)), ("$when", Time(when))])
                 : 0,
@@ -198,9 +198,9 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         Guid tenantId, Guid personId, byte[] keepTokenHash, DateTimeOffset when, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keepTokenHash);
-        return WriteAsync((connection, transaction) =>
-            FindTenant(connection, transaction, tenantId) is { } tenantNo
-                ? Execute(connection, transaction,
+        return WriteAsync(connection =>
+            FindTenant(connection, tenantId) is { } tenantNo
+                ? Execute(connection,
                     "UPDATE auth_tokens SET revoked = $when WHERE tenant_no = $t AND person_id = $p AND revoked IS NULL AND token_hash <> $keep;",
                     [("$t", tenantNo), ("$p", Id(personId)), ("$keep", keepTokenHash), ("$when", Time(when))])
                 : 0,
@@ -208,8 +208,8 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     }
 
     public Task<int> PurgeTokensAsync(DateTimeOffset before, CancellationToken cancellationToken = default) =>
-        WriteAsync((connection, transaction) =>
-            Execute(connection, transaction, "DELETE FROM auth_tokens WHERE expires < $before OR revoked < $before;", [("$before", Time(before))]),
+        WriteAsync(connection =>
+            Execute(connection, "DELETE FROM auth_tokens WHERE expires < $before OR revoked < $before;", [("$before", Time(before))]),
             null, cancellationToken);
 
     // Learners (identity vault)
@@ -217,13 +217,13 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     public Task AddLearnerAsync(LearnerRecord learner, CancellationToken cancellationToken = default)
     {
         PrivacyValues.Check(learner);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, learner.TenantId);
-            Execute(connection, transaction, $"""
+            var tenantNo = SerialWriter.EnsureTenant(connection, learner.TenantId);
+            Execute(connection, $"""
                 INSERT INTO learners (tenant_no, {LearnerColumns}) VALUES ($t, $id, $year, $min, $max, $restricted, $objections, $created);
                 """, LearnerParameters(tenantNo, learner));
-            InsertPseudonyms(connection, transaction, tenantNo, learner);
+            InsertPseudonyms(connection, tenantNo, learner);
             return true;
         }, "a pseudonym or the learner id already belongs to a learner of the tenant", cancellationToken);
     }
@@ -231,10 +231,10 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     public Task<bool> UpdateLearnerAsync(LearnerRecord learner, CancellationToken cancellationToken = default)
     {
         PrivacyValues.Check(learner);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            if (FindTenant(connection, transaction, learner.TenantId) is not { } tenantNo
-                || Execute(connection, transaction, """
+            if (FindTenant(connection, learner.TenantId) is not { } tenantNo
+                || Execute(connection, """
                     UPDATE learners SET birth_year = $year, age_band_min = $min, age_band_max = $max, restricted = $restricted, objections = $objections
                     WHERE tenant_no = $t AND id = $id;
                     """, LearnerParameters(tenantNo, learner)) == 0)
@@ -242,9 +242,9 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
                 return false;
             }
 
-            Execute(connection, transaction, "DELETE FROM learner_pseudonyms WHERE tenant_no = $t AND learner_id = $id;",
+            Execute(connection, "DELETE FROM learner_pseudonyms WHERE tenant_no = $t AND learner_id = $id;",
                 [("$t", tenantNo), ("$id", Id(learner.Id))]);
-            InsertPseudonyms(connection, transaction, tenantNo, learner);
+            InsertPseudonyms(connection, tenantNo, learner);
             return true;
         }, "a pseudonym belongs to another learner of the tenant", cancellationToken);
     }
@@ -295,7 +295,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         }
         else
         {
-            using var command = Command(lease.Reader.Connection, null,
+            using var command = Command(lease.Reader.Connection,
                 $"SELECT pseudonym, learner_id FROM learner_pseudonyms WHERE tenant_no = $t AND pseudonym IN ({ListParameters(distinct.Count)});",
                 [("$t", tenantNo), .. distinct.Select((p, i) => ($"$p{i}", (object?)p))]);
             ReadFound(command, found);
@@ -374,17 +374,17 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     // Guardians
 
     public Task LinkGuardianAsync(Guid tenantId, Guid learnerId, Guid guardianId, CancellationToken cancellationToken = default) =>
-        WriteAsync((connection, transaction) =>
+        WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
-            return Execute(connection, transaction, "INSERT OR IGNORE INTO guardians (tenant_no, learner_id, guardian_id) VALUES ($t, $l, $g);",
+            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            return Execute(connection, "INSERT OR IGNORE INTO guardians (tenant_no, learner_id, guardian_id) VALUES ($t, $l, $g);",
                 [("$t", tenantNo), ("$l", Id(learnerId)), ("$g", Id(guardianId))]) > 0;
         }, null, cancellationToken);
 
     public Task<bool> UnlinkGuardianAsync(Guid tenantId, Guid learnerId, Guid guardianId, CancellationToken cancellationToken = default) =>
-        WriteAsync((connection, transaction) =>
-            FindTenant(connection, transaction, tenantId) is { } tenantNo
-            && Execute(connection, transaction, "DELETE FROM guardians WHERE tenant_no = $t AND learner_id = $l AND guardian_id = $g;",
+        WriteAsync(connection =>
+            FindTenant(connection, tenantId) is { } tenantNo
+            && Execute(connection, "DELETE FROM guardians WHERE tenant_no = $t AND learner_id = $l AND guardian_id = $g;",
                 [("$t", tenantNo), ("$l", Id(learnerId)), ("$g", Id(guardianId))]) > 0,
             null, cancellationToken);
 
@@ -398,10 +398,10 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     {
         ArgumentNullException.ThrowIfNull(schoolClass);
         ArgumentNullException.ThrowIfNull(schoolClass.Name, nameof(schoolClass.Name));
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, schoolClass.TenantId);
-            return Execute(connection, transaction, "INSERT INTO classes (tenant_no, id, name, created) VALUES ($t, $id, $name, $created);",
+            var tenantNo = SerialWriter.EnsureTenant(connection, schoolClass.TenantId);
+            return Execute(connection, "INSERT INTO classes (tenant_no, id, name, created) VALUES ($t, $id, $name, $created);",
                 [("$t", tenantNo), ("$id", Id(schoolClass.Id)), ("$name", schoolClass.Name), ("$created", Time(schoolClass.Created))]) > 0;
         }, "a class with this id exists in the tenant", cancellationToken);
     }
@@ -440,10 +440,10 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         Guid tenantId, Guid learnerId, ConsentRecord record, string recordedBy, CancellationToken cancellationToken = default)
     {
         PrivacyValues.Check(record, recordedBy);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
-            using var command = Command(connection, transaction, """
+            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            using var command = Command(connection, """
                 INSERT INTO consents (tenant_no, learner_id, purpose, choice, given_by, giver_id, at, channel, notice_version, recorded_by)
                 VALUES ($t, $l, $purpose, $choice, $by, $giver, $at, $channel, $notice, $recorder)
                 RETURNING id;
@@ -472,10 +472,10 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     public Task SavePolicyAsync(TenantPolicy policy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        return WriteAsync((connection, transaction) =>
+        return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, transaction, policy.TenantId);
-            return Execute(connection, transaction, """
+            var tenantNo = SerialWriter.EnsureTenant(connection, policy.TenantId);
+            return Execute(connection, """
                 INSERT OR REPLACE INTO tenant_policies (tenant_no, age_of_digital_consent, restricted_writes, bases) VALUES ($t, $age, $writes, $bases);
                 """,
                 [
@@ -488,22 +488,22 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     // Helpers
 
     private Task SetLinkAsync(string table, string column, Guid tenantId, Guid classId, Guid otherId, bool present, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) =>
+        WriteAsync(connection =>
         {
             if (present)
             {
-                var tenantNo = SerialWriter.EnsureTenant(connection, transaction, tenantId);
-                return Execute(connection, transaction, $"INSERT OR IGNORE INTO {table} (tenant_no, class_id, {column}) VALUES ($t, $c, $o);",
+                var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+                return Execute(connection, $"INSERT OR IGNORE INTO {table} (tenant_no, class_id, {column}) VALUES ($t, $c, $o);",
                     [("$t", tenantNo), ("$c", Id(classId)), ("$o", Id(otherId))]) > 0;
             }
 
-            return FindTenant(connection, transaction, tenantId) is { } no
-                && Execute(connection, transaction, $"DELETE FROM {table} WHERE tenant_no = $t AND class_id = $c AND {column} = $o;",
+            return FindTenant(connection, tenantId) is { } no
+                && Execute(connection, $"DELETE FROM {table} WHERE tenant_no = $t AND class_id = $c AND {column} = $o;",
                     [("$t", no), ("$c", Id(classId)), ("$o", Id(otherId))]) > 0;
         }, null, cancellationToken);
 
     /// <summary>Runs a write; a uniqueness violation becomes <see cref="PrivacyStoreConflictException"/> (the transaction is rolled back).</summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction?, T> work, string? conflict, CancellationToken cancellationToken)
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, T> work, string? conflict, CancellationToken cancellationToken)
     {
         try
         {
@@ -580,9 +580,9 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         return command.ExecuteScalar() is byte[] tenant ? SqliteValues.ToGuid(tenant) : null;
     }
 
-    private static void InsertPseudonyms(SqliteConnection connection, SqliteTransaction? transaction, long tenantNo, LearnerRecord learner)
+    private static void InsertPseudonyms(SqliteConnection connection, long tenantNo, LearnerRecord learner)
     {
-        using var insert = Command(connection, transaction,
+        using var insert = Command(connection,
             "INSERT INTO learner_pseudonyms (tenant_no, pseudonym, learner_id, ordinal) VALUES ($t, $p, $l, $o);",
             [("$t", tenantNo), ("$p", null), ("$l", Id(learner.Id)), ("$o", 0)]);
         for (var i = 0; i < learner.Pseudonyms.Count; i++)
@@ -593,9 +593,9 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         }
     }
 
-    private static long? FindTenant(SqliteConnection connection, SqliteTransaction? transaction, Guid tenantId)
+    private static long? FindTenant(SqliteConnection connection, Guid tenantId)
     {
-        using var command = Command(connection, transaction, "SELECT no FROM tenants WHERE id = $id;", [("$id", Id(tenantId))]);
+        using var command = Command(connection, "SELECT no FROM tenants WHERE id = $id;", [("$id", Id(tenantId))]);
         return command.ExecuteScalar() is long no ? no : null;
     }
 
@@ -678,10 +678,9 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
 
     private static string ListParameters(int count) => string.Join(", ", ListParameterNames(count));
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, (string Name, object? Value)[] parameters)
+    private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
-        command.Transaction = transaction;
 #pragma warning disable CA2100 // SQL text is built from constant fragments and generated parameter names; values are always parameters.
         command.CommandText = sql;
 #pragma warning restore CA2100
@@ -693,15 +692,15 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         return command;
     }
 
-    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, (string, object?)[] parameters)
+    private static int Execute(SqliteConnection connection, string sql, (string, object?)[] parameters)
     {
-        using var command = Command(connection, transaction, sql, parameters);
+        using var command = Command(connection, sql, parameters);
         return command.ExecuteNonQuery();
     }
 
     private static void Query(SqliteConnection connection, string sql, (string, object?)[] parameters, Action<SqliteDataReader> row)
     {
-        using var command = Command(connection, null, sql, parameters);
+        using var command = Command(connection, sql, parameters);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
