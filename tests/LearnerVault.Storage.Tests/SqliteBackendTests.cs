@@ -252,6 +252,102 @@ public sealed class SqliteBackendTests : IDisposable
         Assert.Equal(35, Scalar(connection, "SELECT count(*) FROM statements;"));
     }
 
+    /// <summary>
+    /// A merge writes its segment from the memory index, not from the statements table: the segments must still say
+    /// exactly what that table implies. Two tenants and two clients (chunks break at tenant changes), more postings per
+    /// merge than one chunk holds, and terms inherited late, both by a recent statement and by an already merged one.
+    /// </summary>
+    [Fact]
+    public async Task Merge_FromTheMemoryIndex_WritesExactlyTheIdsPostingsAndCountsTheStatementsTableImplies()
+    {
+        var tenants = new[] { Guid.NewGuid(), Guid.NewGuid() };
+        var random = new Random(7);
+        var early = new Dictionary<Guid, StatementRecord>();
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, new SqliteBackendOptions { MergeThreshold = 3000 }))
+        {
+            for (var round = 0; round < 4; round++)
+            {
+                foreach (var tenant in tenants)
+                {
+                    // Referrers stored before their targets: one target follows within the round (the referrer is
+                    // still recent), the other only in the last round (by then the referrer has been merged).
+                    var target = Statement(Term(TermKind.Verb, "late" + round), Term(TermKind.Activity, "late-activity" + round));
+                    await backend.Statements.WriteAsync(tenant, [Statement(Term(TermKind.Verb, "refers")) with { RefTarget = target.Id }], Ct);
+                    if (round == 0)
+                    {
+                        early[tenant] = Statement(Term(TermKind.Agent, "early-target"));
+                        await backend.Statements.WriteAsync(tenant, [Statement() with { RefTarget = early[tenant].Id, IsVoiding = true }], Ct);
+                    }
+
+                    for (var batch = 0; batch < 10; batch++)
+                    {
+                        var statements = Enumerable.Range(0, 100).Select(_ => Statement(
+                            Term(TermKind.Verb, "verb" + random.Next(5)),
+                            Term(TermKind.Agent, "agent" + random.Next(200)),
+                            Term(TermKind.Activity, "activity" + random.Next(1000))) with { ClientId = 1 + random.Next(2) }).ToArray();
+                        await backend.Statements.WriteAsync(tenant, statements, Ct);
+                    }
+
+                    await backend.Statements.WriteAsync(tenant, [target], Ct);
+                    if (round == 3)
+                    {
+                        await backend.Statements.WriteAsync(tenant, [early[tenant]], Ct);
+                    }
+                }
+            }
+        }
+
+        using var connection = OpenRaw(DataFile);
+        var floor = Scalar(connection, "SELECT max(last_seq) FROM segments;");
+        Assert.True(Scalar(connection, "SELECT count(*) FROM segments;") >= 2);
+        Assert.Equal(Scalar(connection, $"SELECT count(*) FROM statements WHERE seq <= {floor};"), Scalar(connection, "SELECT sum(size) FROM segments;"));
+        Assert.True(Scalar(connection, $"SELECT count(*) FROM statements WHERE seq > {floor};") > 0, "some statements should still be recent");
+
+        var expectedIds = new List<string>();
+        var expectedPostings = new List<string>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT tenant_no, id, seq, terms, client_id FROM statements WHERE seq <= {floor};";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var (tenant, seq) = (reader.GetInt64(0), reader.GetInt64(2));
+                expectedIds.Add($"{tenant} {Convert.ToHexString((byte[])reader.GetValue(1))} {seq}");
+                var terms = (byte[])reader.GetValue(3);
+                for (var offset = 0; offset < terms.Length; offset += 17)
+                {
+                    expectedPostings.Add($"{tenant} {Convert.ToHexString(terms, offset, 17)} {seq}");
+                }
+
+                expectedPostings.Add($"{tenant} FF0000000000000000{reader.GetInt64(4):X16} {seq}");
+            }
+        }
+
+        Assert.Equal(expectedIds.Order(), Rows(connection, "SELECT tenant_no, hex(id), seq FROM statement_ids;").Order());
+        Assert.Equal(expectedPostings.Order(), Rows(connection, "SELECT tenant_no, hex(term), seq FROM statement_terms;").Order());
+        var expectedCounts = expectedPostings.GroupBy(p => p[..p.LastIndexOf(' ')]).Select(g => $"{g.Key} {g.Count()}");
+        Assert.Equal(expectedCounts.Order(), Rows(connection, "SELECT tenant_no, hex(term), n FROM term_counts;").Order());
+
+        // Not vacuous: the referrers merged before their targets arrived (last, still recent) hold the targets' term.
+        byte[] lateTerm = [(byte)TermKind.Agent, .. Term(TermKind.Agent, "early-target").Hash!];
+        Assert.Equal(2, expectedPostings.Count(p => p.Contains(Convert.ToHexString(lateTerm), StringComparison.Ordinal)));
+        Assert.True(expectedPostings.Count > 2 * 8192, "a merge should span more than one chunk");
+    }
+
+    private static List<string> Rows(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add(string.Join(' ', Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        return rows;
+    }
+
     [Fact]
     public async Task Reopen_WithRecentStatements_RebuildsTheirIndex()
     {

@@ -57,6 +57,12 @@ internal sealed class RecentIndex
         return index;
     }
 
+    /// <summary>Writer only (it alone mutates, so it reads without the lock): every recent statement's id.</summary>
+    public IEnumerable<KeyValuePair<(long Tenant, Guid Id), RecentEntry>> Ids => ids;
+
+    /// <summary>Writer only: every term's postings, each list in seq order without repeats.</summary>
+    public IEnumerable<KeyValuePair<(long Tenant, StoredTerm Term), List<long>>> PostingLists => postings;
+
     /// <summary>Writer only: the recent statement with this id.</summary>
     public bool TryGet(long tenantNo, Guid id, out RecentEntry entry) => ids.TryGetValue((tenantNo, id), out entry);
 

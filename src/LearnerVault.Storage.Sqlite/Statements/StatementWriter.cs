@@ -664,62 +664,29 @@ internal sealed class StatementWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Moves the recent statements into a new segment: their ids into <c>statement_ids</c> and their postings into
-    /// <c>statement_terms</c>, both sorted, in one transaction; then the memory index starts afresh. A failed merge
-    /// changes nothing and is tried again later.
+    /// Moves the recent statements into a new segment: their ids into <c>statement_ids</c>, their postings into
+    /// <c>statement_terms</c> and their term counts into <c>term_counts</c>, from the memory index in key order
+    /// (<see cref="SegmentRows"/>), in one transaction; then the memory index starts afresh. A failed merge changes
+    /// nothing and is tried again later.
     /// </summary>
     private void Merge()
     {
-        var from = recent.Floor;
         var through = lastStored;
+        var size = recent.Count;
         try
         {
             begin.ExecuteNonQuery();
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                INSERT INTO segments (first_seq, last_seq, size)
-                SELECT $from + 1, $through, count(*) FROM statements WHERE seq > $from AND seq <= $through
-                RETURNING id, size;
-                """;
-            command.Parameters.AddWithValue("$from", from);
-            command.Parameters.AddWithValue("$through", through);
             long segment;
-            long size;
-            using (var reader = command.ExecuteReader())
+            using (var command = connection.CreateCommand())
             {
-                reader.Read();
-                segment = reader.GetInt64(0);
-                size = reader.GetInt64(1);
+                command.CommandText = "INSERT INTO segments (first_seq, last_seq, size) VALUES ($first, $last, $size) RETURNING id;";
+                command.Parameters.AddWithValue("$first", recent.Floor + 1);
+                command.Parameters.AddWithValue("$last", through);
+                command.Parameters.AddWithValue("$size", size);
+                segment = (long)command.ExecuteScalar()!;
             }
 
-            command.Parameters.AddWithValue("$segment", segment);
-            command.CommandText = """
-                INSERT INTO statement_ids (tenant_no, id, seq)
-                SELECT tenant_no, id, seq FROM statements WHERE seq > $from AND seq <= $through ORDER BY tenant_no, id;
-
-                WITH RECURSIVE slot (n) AS (
-                    SELECT 0
-                    UNION ALL
-                    SELECT n + 1 FROM slot
-                    WHERE n + 1 < (SELECT max(length(terms)) / 17 FROM statements WHERE seq > $from AND seq <= $through)
-                )
-                INSERT OR IGNORE INTO statement_terms (segment, tenant_no, term, seq)
-                SELECT $segment, tenant_no, term, seq FROM (
-                    SELECT s.tenant_no AS tenant_no, substr(s.terms, slot.n * 17 + 1, 17) AS term, s.seq AS seq
-                    FROM statements AS s CROSS JOIN slot
-                    WHERE s.seq > $from AND s.seq <= $through AND slot.n < length(s.terms) / 17
-                    UNION ALL
-                    -- The client's pseudo-term: kind 255, then the client id as a 128-bit big-endian number.
-                    SELECT tenant_no, unhex('FF0000000000000000' || printf('%016X', client_id)), seq
-                    FROM statements WHERE seq > $from AND seq <= $through
-                )
-                ORDER BY tenant_no, term, seq;
-
-                INSERT INTO term_counts (tenant_no, term, n)
-                SELECT tenant_no, term, count(*) FROM statement_terms WHERE segment = $segment GROUP BY tenant_no, term
-                ON CONFLICT (tenant_no, term) DO UPDATE SET n = n + excluded.n;
-                """;
-            command.ExecuteNonQuery();
+            SegmentRows.Write(connection, recent, segment);
             commit.ExecuteNonQuery();
             recent.Reset(through);
             mergedStatements += size;
