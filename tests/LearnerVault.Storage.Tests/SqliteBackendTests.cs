@@ -284,7 +284,8 @@ public sealed class SqliteBackendTests : IDisposable
                         var statements = Enumerable.Range(0, 100).Select(_ => Statement(
                             Term(TermKind.Verb, "verb" + random.Next(5)),
                             Term(TermKind.Agent, "agent" + random.Next(200)),
-                            Term(TermKind.Activity, "activity" + random.Next(1000))) with { ClientId = 1 + random.Next(2) }).ToArray();
+                            Term(TermKind.Activity, "activity" + random.Next(1000))) with
+                        { ClientId = 1 + random.Next(2) }).ToArray();
                         await backend.Statements.WriteAsync(tenant, statements, Ct);
                     }
 
