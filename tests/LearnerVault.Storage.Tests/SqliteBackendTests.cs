@@ -28,6 +28,8 @@ public sealed class SqliteBackendTests : IDisposable
     private static StatementRecord Statement(params IndexTerm[] terms) =>
         new(Guid.NewGuid(), 1, RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32), terms, null, false, 1, true);
 
+    private static StatementRecord ByClient(long clientId, params IndexTerm[] terms) => Statement(terms) with { ClientId = clientId };
+
     private SqliteConnection OpenRaw(string path)
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadOnly }.ConnectionString);
@@ -281,11 +283,11 @@ public sealed class SqliteBackendTests : IDisposable
 
                     for (var batch = 0; batch < 10; batch++)
                     {
-                        var statements = Enumerable.Range(0, 100).Select(_ => Statement(
+                        var statements = Enumerable.Range(0, 100).Select(_ => ByClient(
+                            1 + random.Next(2),
                             Term(TermKind.Verb, "verb" + random.Next(5)),
                             Term(TermKind.Agent, "agent" + random.Next(200)),
-                            Term(TermKind.Activity, "activity" + random.Next(1000))) with
-                        { ClientId = 1 + random.Next(2) }).ToArray();
+                            Term(TermKind.Activity, "activity" + random.Next(1000)))).ToArray();
                         await backend.Statements.WriteAsync(tenant, statements, Ct);
                     }
 
