@@ -138,6 +138,32 @@ public abstract class AccessLogStoreContractTests : StoreContractLifetime<Access
         Assert.Empty(await Store.ReadLearnerAsync(Guid.NewGuid(), learner, 10, Ct));
     }
 
+    /// <summary>A long log: a learner's entries far apart (the SQLite index buckets positions by 4,096, and its read walks
+    /// windows of buckets) still come back all, newest first, however the limit cuts them.</summary>
+    [Fact]
+    public async Task ReadLearner_AcrossALongLog_FindsEntriesFarBackNewestFirst()
+    {
+        var learner = RandomNumberGenerator.GetBytes(32);
+        var others = Enumerable.Range(0, 50).Select(_ => RandomNumberGenerator.GetBytes(32)).ToArray();
+        long[] mine = [3, 4096, 4097, 9000, 16_385, 20_000];
+        for (var from = 1; from <= 20_000; from += 1000)
+        {
+            var batch = Enumerable.Range(from, 1000)
+                .Select(position => Entry(position, mine.Contains(position) ? learner : position % 7 == 0 ? null : others[position % others.Length]))
+                .ToList();
+            await Store.AppendAsync(Tenant, batch, Ct);
+        }
+
+        Assert.Equal(mine.Reverse(), (await Store.ReadLearnerAsync(Tenant, learner, 100, Ct)).Select(r => r.Position));
+        Assert.Equal([20_000L, 16_385, 9000], (await Store.ReadLearnerAsync(Tenant, learner, 3, Ct)).Select(r => r.Position));
+        Assert.Equal([20_000L], (await Store.ReadLearnerAsync(Tenant, learner, 1, Ct)).Select(r => r.Position));
+        var first = Assert.Single(await Store.ReadLearnerAsync(Tenant, learner, 100, Ct), r => r.Position == 3);
+        Assert.Equal(learner, first.Entry.LearnerPseudonym);
+        Assert.Empty(await Store.ReadLearnerAsync(Tenant, RandomNumberGenerator.GetBytes(32), 10, Ct));
+        var other = await Store.ReadLearnerAsync(Tenant, others[1], 1000, Ct);
+        Assert.Equal(Enumerable.Range(1, 20_000).Where(p => p % 50 == 1 && p % 7 != 0 && !mine.Contains(p)).Reverse().Select(p => (long)p), other.Select(r => r.Position));
+    }
+
     [Fact]
     public async Task Append_TwoNodesAtOnce_MakeOneUnbrokenChain()
     {

@@ -401,6 +401,43 @@ public sealed class SqliteBackendTests : IDisposable
         await Assert.ThrowsAsync<ObjectDisposedException>(() => statements.WriteAsync(Guid.NewGuid(), [Statement()], Ct));
     }
 
+    /// <summary>A learner's access-log read seeks the bucketed learner index, one bucket at a time, never scanning the log.</summary>
+    [Fact]
+    public async Task QueryPlan_LearnerAccessLogRead_SeeksTheBucketedIndex()
+    {
+        var tenant = Guid.NewGuid();
+        var learners = Enumerable.Range(0, 20).Select(_ => RandomNumberGenerator.GetBytes(32)).ToArray();
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+            var entries = Enumerable.Range(0, 5000).Select(i => new LearnerVault.Privacy.Audit.AccessLogEntry(
+                time.GetUtcNow(), "client:k", "k", "statements.write", "instruction", learners[i % 20], 1, LearnerVault.Privacy.Audit.AccessDecision.Allow, "")).ToList();
+            await backend.AccessLog.AppendAsync(tenant, entries, Ct);
+        }
+
+        using var connection = SqliteConnections.Open(DataFile, ConnectionRole.Reader);
+        SqliteConnections.Execute(connection, "PRAGMA query_only = OFF; ANALYZE; PRAGMA query_only = ON;");
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + SqliteAccessLogStore.LearnerWindowSql;
+        foreach (var (name, value) in new (string, object)[] { ("$t", 1L), ("$learner", learners[0]), ("$high", 1L), ("$low", 0L), ("$limit", 10L) })
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var plan = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        var text = string.Join("\n", plan);
+        Assert.Contains(plan, line => line.StartsWith("SEARCH access_log USING INDEX access_log_by_learner (tenant_no=? AND <expr>=? AND learner=?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.StartsWith("SCAN access_log", StringComparison.Ordinal));
+        Assert.False(plan.Count == 0, text);
+    }
+
     public static TheoryData<string> QueryShapes()
     {
         var data = new TheoryData<string>

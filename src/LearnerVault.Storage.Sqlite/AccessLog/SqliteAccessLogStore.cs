@@ -12,6 +12,21 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
 {
     private const string Columns = "position, time, principal, client, action, purpose, learner, records, decision, reason, hash";
 
+    /// <summary>log2 of the entries per bucket of the learner index: the shift in migration 0008's index expression.</summary>
+    internal const int LearnerBucketBits = 12;
+
+    private const long FirstWindowBuckets = 4;
+    private const long MaxWindowBuckets = 1 << 14;
+
+    /// <summary>One window of buckets ($low..$high), newest first: a seek on (tenant, bucket, learner) per bucket. The
+    /// bucket expression must match the index's for the planner to use it.</summary>
+    internal static readonly string LearnerWindowSql = $"""
+        WITH RECURSIVE bucket (n) AS (SELECT $high UNION ALL SELECT n - 1 FROM bucket WHERE n > $low)
+        SELECT {Columns} FROM bucket CROSS JOIN access_log
+        WHERE tenant_no = $t AND position >> {LearnerBucketBits} = bucket.n AND learner = $learner
+        ORDER BY position DESC LIMIT $limit;
+        """;
+
     private readonly SerialWriter writer;
     private readonly SqliteReaderPool readers;
     private readonly TenantDirectory tenants;
@@ -100,12 +115,58 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
         ReadRecordsAsync(tenantId, $"SELECT {Columns} FROM access_log WHERE tenant_no = $t AND position >= $from ORDER BY position LIMIT $limit;",
             ("$from", fromPosition), limit, cancellationToken);
 
-    public Task<IReadOnlyList<AccessLogRecord>> ReadLearnerAsync(Guid tenantId, byte[] learnerPseudonym, int limit, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A learner's newest entries. The learner index is bucketed by position (migration 0008: appends then touch the
+    /// newest bucket's pages only), so the read walks the buckets from the newest down, seeking the learner in each, a
+    /// window of buckets per query (growing fourfold, so a long log costs few queries), until it has enough entries.
+    /// </summary>
+    public async Task<IReadOnlyList<AccessLogRecord>> ReadLearnerAsync(Guid tenantId, byte[] learnerPseudonym, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(learnerPseudonym);
-        return ReadRecordsAsync(tenantId,
-            $"SELECT {Columns} FROM access_log WHERE tenant_no = $t AND learner = $learner ORDER BY position DESC LIMIT $limit;",
-            ("$learner", learnerPseudonym), limit, cancellationToken);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        using var lease = await readers.RentAsync(cancellationToken);
+        if (tenants.Find(lease.Reader, tenantId) is not { } tenantNo)
+        {
+            return [];
+        }
+
+        var connection = lease.Reader.Connection;
+        long newestBucket;
+        using (var head = connection.CreateCommand())
+        {
+            head.CommandText = "SELECT coalesce(max(position), 0) FROM access_log WHERE tenant_no = $t;";
+            head.Parameters.AddWithValue("$t", tenantNo);
+            newestBucket = (long)head.ExecuteScalar()! >> LearnerBucketBits;
+        }
+
+        using var command = connection.CreateCommand();
+        command.CommandText = LearnerWindowSql;
+        command.Parameters.AddWithValue("$t", tenantNo);
+        command.Parameters.AddWithValue("$learner", learnerPseudonym);
+        var high = command.Parameters.Add("$high", SqliteType.Integer);
+        var low = command.Parameters.Add("$low", SqliteType.Integer);
+        var wanted = command.Parameters.Add("$limit", SqliteType.Integer);
+        var records = new List<AccessLogRecord>();
+        var (top, window) = (newestBucket, FirstWindowBuckets);
+        while (top >= 0 && records.Count < limit)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            high.Value = top;
+            low.Value = Math.Max(0, top - window + 1);
+            wanted.Value = limit - records.Count;
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    records.Add(ReadRecord(reader));
+                }
+            }
+
+            top -= window;
+            window = Math.Min(window * 4, MaxWindowBuckets);
+        }
+
+        return records;
     }
 
     public async Task<IReadOnlyList<AccessLogCheckpoint>> ReadCheckpointsAsync(Guid tenantId, CancellationToken cancellationToken = default)
