@@ -163,7 +163,14 @@ internal sealed class StatementWriter : IAsyncDisposable
 
     public async Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
     {
-        var request = new BatchRequest(tenantId, batch, cancellationToken);
+        // The terms are checked and converted here, on the caller's thread: the writer thread is the serial part.
+        var terms = new StoredTermSet[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            terms[i] = StoredTermSet.From(batch[i].Terms);
+        }
+
+        var request = new BatchRequest(tenantId, batch, terms, cancellationToken);
         await EnqueueAsync(request, cancellationToken);
         return await request.Completion.Task;
     }
@@ -287,7 +294,7 @@ internal sealed class StatementWriter : IAsyncDisposable
                 savepoint.ExecuteNonQuery();
                 try
                 {
-                    results[i] = Apply(tenantNo, request.Batch);
+                    results[i] = Apply(tenantNo, request.Batch, request.Terms);
                     release.ExecuteNonQuery();
                     groupStatements.AddRange(batchStatements);
                     groupTerms.AddRange(batchTerms);
@@ -398,7 +405,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         return number;
     }
 
-    private WriteOutcome[] Apply(long tenantNo, IReadOnlyList<StatementRecord> batch)
+    private WriteOutcome[] Apply(long tenantNo, IReadOnlyList<StatementRecord> batch, StoredTermSet[] batchTermSets)
     {
         var outcomes = new WriteOutcome[batch.Count];
         for (var i = 0; i < batch.Count; i++)
@@ -428,7 +435,7 @@ internal sealed class StatementWriter : IAsyncDisposable
                 throw new StatementConflictException(statement.Id);
             }
 
-            var terms = StoredTermSet.From(statement.Terms);
+            var terms = batchTermSets[i];
 
             byte[]? refTarget = null;
             if (statement.RefTarget is { } targetId)
@@ -752,12 +759,15 @@ internal sealed class StatementWriter : IAsyncDisposable
         public abstract void Cancel();
     }
 
-    private sealed class BatchRequest(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
+    private sealed class BatchRequest(Guid tenantId, IReadOnlyList<StatementRecord> batch, StoredTermSet[] terms, CancellationToken cancellationToken)
         : WriterItem(cancellationToken)
     {
         public Guid TenantId { get; } = tenantId;
 
         public IReadOnlyList<StatementRecord> Batch { get; } = batch;
+
+        /// <summary>Each statement's own terms, converted by the caller; the writer adds inherited ones to them.</summary>
+        public StoredTermSet[] Terms { get; } = terms;
 
         public TaskCompletionSource<IReadOnlyList<WriteOutcome>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
