@@ -83,10 +83,11 @@ public sealed partial class ActivityDefinitionService(IActivityDefinitionStore s
     {
         var term = crypto.Term(tenantId, TermKind.Activity, activityId).Hash;
         var cacheKey = (tenantId, Convert.ToHexString(term));
-        var last = definitions[^1];
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(last.GetRawText()));
-        if (definitions.Count == 1 && lastMerged.TryGetValue(cacheKey, out var previous) && previous.AsSpan().SequenceEqual(digest))
+        var digest = Digest(definitions[^1]);
+        if (lastMerged.TryGetValue(cacheKey, out var previous) && previous.AsSpan().SequenceEqual(digest)
+            && definitions.Take(definitions.Count - 1).All(definition => Digest(definition).AsSpan().SequenceEqual(digest)))
         {
+            // The batch repeats, however many times, the definition merged last: merging it again changes nothing.
             return;
         }
 
@@ -124,6 +125,8 @@ public sealed partial class ActivityDefinitionService(IActivityDefinitionStore s
 
         lastMerged[cacheKey] = digest;
     }
+
+    private static byte[] Digest(JsonElement definition) => SHA256.HashData(Encoding.UTF8.GetBytes(definition.GetRawText()));
 
     private JsonObject? Open(Guid tenantId, byte[] term, ActivityDefinitionRecord record)
     {
