@@ -13,7 +13,7 @@ namespace LearnerVault.Server.Endpoints;
 /// attachment parts, each checked against its X-Experience-API-Hash while it streams in. The whole body stays within
 /// Kestrel's request size limit, so the parts held in memory never exceed it.
 /// </summary>
-internal readonly struct StatementRequestBody(JsonDocument document, AttachmentParts? parts) : IDisposable
+internal readonly struct StatementRequestBody(JsonDocument document, AttachmentParts? parts, RentedBody? rented = null) : IDisposable
 {
     /// <summary>More parts than any real request has; bounds the work a body of tiny parts can cause.</summary>
     public const int MaxParts = 10_000;
@@ -26,7 +26,12 @@ internal readonly struct StatementRequestBody(JsonDocument document, AttachmentP
     /// <summary>Null for an application/json request.</summary>
     public AttachmentParts? Parts => parts;
 
-    public void Dispose() => document.Dispose();
+    /// <summary>The document first: it reads the rented bytes in place until it is disposed.</summary>
+    public void Dispose()
+    {
+        document.Dispose();
+        rented?.Dispose();
+    }
 
     /// <exception cref="XapiException">Anything malformed: wrong content type, bad JSON, a bad or truncated multipart body (400).</exception>
     public static async Task<StatementRequestBody> ReadAsync(HttpContext context, long maxBodyBytes)
@@ -40,7 +45,8 @@ internal readonly struct StatementRequestBody(JsonDocument document, AttachmentP
             return await ReadMultipartAsync(context, mediaType, maxBodyBytes);
         }
 
-        return new StatementRequestBody(await StatementsEndpoints.ReadJsonAsync(context), null);
+        var (document, rented) = await StatementsEndpoints.ReadJsonAsync(context);
+        return new StatementRequestBody(document, null, rented);
     }
 
     private static async Task<StatementRequestBody> ReadMultipartAsync(HttpContext context, MediaTypeHeaderValue mediaType, long maxBodyBytes)

@@ -245,8 +245,9 @@ public static class StatementsEndpoints
     private static string HeaderSafe(string contentType) =>
         contentType.Length > 0 && contentType.All(c => c is >= ' ' and <= '~') ? contentType : "application/octet-stream";
 
-    /// <summary>Reads a JSON body, bounded in size (by Kestrel) and depth; anything malformed is a 400.</summary>
-    internal static async Task<JsonDocument> ReadJsonAsync(HttpContext context)
+    /// <summary>Reads a JSON body, bounded in size (by Kestrel) and depth; anything malformed is a 400. The document reads
+    /// the rented body in place: dispose the document first, then the body.</summary>
+    internal static async Task<(JsonDocument Document, RentedBody Body)> ReadJsonAsync(HttpContext context)
     {
         if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
             || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
@@ -254,7 +255,16 @@ public static class StatementsEndpoints
             throw new XapiException(400, "The request body must be application/json (or, for statements, multipart/mixed).");
         }
 
-        return ParseJson(await RequestBody.ReadAllAsync(context.Request, context.RequestAborted));
+        var body = await RequestBody.RentAllAsync(context.Request, context.RequestAborted);
+        try
+        {
+            return (ParseJson(body.Memory), body);
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Parses JSON bounded in depth, after checking it is UTF-8; anything malformed is a 400.</summary>
