@@ -93,15 +93,16 @@ internal sealed class RecentIndex
         }
     }
 
-    /// <summary>After a merge up to <paramref name="mergedThrough"/> has committed, forgets everything (writer only).</summary>
+    /// <summary>After a merge up to <paramref name="mergedThrough"/> has committed, forgets everything (writer only).
+    /// The dictionaries keep their capacity: the next merge cycle fills them to about the same size again, and growing
+    /// them afresh each cycle allocated arrays of megabytes on the large-object heap, whose budget then forced full
+    /// collections.</summary>
     public void Reset(long mergedThrough)
     {
         lock (gate)
         {
             ids.Clear();
-            ids.TrimExcess();
             postings.Clear();
-            postings.TrimExcess();
             Floor = mergedThrough;
         }
     }
