@@ -72,6 +72,29 @@ public sealed class StatementsResourceTests(ServerFixture fixture) : IClassFixtu
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    /// <summary>A body sent chunked (no Content-Length) and larger than the first pooled buffer, so the read grows it
+    /// several times: every statement arrives whole.</summary>
+    [Fact]
+    public async Task Post_ChunkedBatchLargerThanTheFirstBuffer_StoresEveryStatementWhole()
+    {
+        using var http = app.CreateClient();
+        var batch = new JsonArray([.. Enumerable.Range(0, 300).Select(i => (JsonNode)Statement(verb: $"http://example.org/verbs/chunked-{i}"))]);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(batch.ToJsonString());
+        Assert.True(bytes.Length > 4 * 16 * 1024, $"the body should outgrow the first 16 KiB buffer several times ({bytes.Length} bytes)");
+        using var content = new StreamContent(new MemoryStream(bytes));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "statements") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var ids = (await response.ReadJsonAsync()).AsArray().Select(id => id!.GetValue<string>()).ToList();
+        Assert.Equal(300, ids.Count);
+        var last = (await (await http.GetAsync($"statements?statementId={ids[^1]}", Ct)).ReadJsonAsync()).AsObject();
+        Assert.Equal("http://example.org/verbs/chunked-299", last["verb"]!["id"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Post_BatchWithConflict_StoresNothing()
     {

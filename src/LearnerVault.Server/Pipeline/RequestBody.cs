@@ -34,7 +34,7 @@ public static class RequestBody
                 {
                     var larger = ArrayPool<byte>.Shared.Rent(checked(buffer.Length * 2));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
                     buffer = larger;
                 }
 
@@ -49,13 +49,14 @@ public static class RequestBody
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
             throw;
         }
     }
 }
 
-/// <summary>A request body in an array rented from the shared pool. Dispose once, after the last read of <see cref="Memory"/>.</summary>
+/// <summary>A request body in an array rented from the shared pool. Dispose once, after the last read of <see cref="Memory"/>;
+/// the array is cleared before it goes back, since a body holds personal data and the pool is shared by the process.</summary>
 public sealed class RentedBody(byte[] buffer, int length) : IDisposable
 {
     private byte[]? buffer = buffer;
@@ -66,7 +67,7 @@ public sealed class RentedBody(byte[] buffer, int length) : IDisposable
     {
         if (Interlocked.Exchange(ref buffer, null) is { } rented)
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            ArrayPool<byte>.Shared.Return(rented, clearArray: true);
         }
     }
 }
