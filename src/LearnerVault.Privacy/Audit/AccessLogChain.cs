@@ -27,14 +27,14 @@ public static class AccessLogChain
         return SHA256.HashData(input);
     }
 
-    /// <summary>hash_n from hash_{n-1}.</summary>
+    /// <summary>hash_n from hash_{n-1}: SHA-256(hash_{n-1} || the entry's canonical encoding).</summary>
     public static byte[] Next(ReadOnlySpan<byte> previous, long position, AccessLogEntry entry)
     {
-        var encoded = Encode(position, entry);
-        var input = new byte[previous.Length + encoded.Length];
-        previous.CopyTo(input);
-        encoded.CopyTo(input, previous.Length);
-        return SHA256.HashData(input);
+        ArgumentNullException.ThrowIfNull(entry);
+        using var buffer = new MemoryStream(256);
+        buffer.Write(previous);
+        WriteEntry(buffer, position, entry);
+        return SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     /// <summary>The time as the log keeps it: whole microseconds since the Unix epoch (UTC), floored.</summary>
@@ -53,7 +53,13 @@ public static class AccessLogChain
     public static byte[] Encode(long position, AccessLogEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        using var buffer = new MemoryStream(128);
+        using var buffer = new MemoryStream(256);
+        WriteEntry(buffer, position, entry);
+        return buffer.ToArray();
+    }
+
+    private static void WriteEntry(MemoryStream buffer, long position, AccessLogEntry entry)
+    {
         buffer.WriteByte(EncodingVersion);
         WriteInt64(buffer, position);
         WriteInt64(buffer, UnixMicroseconds(entry.Time));
@@ -65,7 +71,6 @@ public static class AccessLogChain
         WriteInt64(buffer, entry.Records);
         buffer.WriteByte((byte)entry.Decision);
         WriteString(buffer, entry.Reason);
-        return buffer.ToArray();
     }
 
     private static void WriteInt64(Stream stream, long value)
@@ -75,17 +80,36 @@ public static class AccessLogChain
         stream.Write(bytes);
     }
 
-    private static void WriteString(Stream stream, string? value) =>
-        WriteBytes(stream, value is null ? null : Encoding.UTF8.GetBytes(value));
+    /// <summary>Length-prefixed UTF-8 (length -1: null), encoded straight into the buffer.</summary>
+    private static void WriteString(MemoryStream buffer, string? value)
+    {
+        if (value is null)
+        {
+            WriteBytes(buffer, null);
+            return;
+        }
+
+        var length = Encoding.UTF8.GetByteCount(value);
+        WriteInt32(buffer, length);
+        var start = (int)buffer.Length;
+        buffer.SetLength(start + length);
+        Encoding.UTF8.GetBytes(value, buffer.GetBuffer().AsSpan(start, length));
+        buffer.Position = start + length;
+    }
 
     private static void WriteBytes(Stream stream, byte[]? value)
     {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, value?.Length ?? -1);
-        stream.Write(length);
+        WriteInt32(stream, value?.Length ?? -1);
         if (value is not null)
         {
             stream.Write(value);
         }
+    }
+
+    private static void WriteInt32(Stream stream, int value)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
+        stream.Write(bytes);
     }
 }

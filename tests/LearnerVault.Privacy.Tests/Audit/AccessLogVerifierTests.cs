@@ -223,6 +223,23 @@ public sealed class AccessLogVerifierTests : IDisposable
         Assert.NotEqual(AccessLogChain.Encode(1, entry), AccessLogChain.Encode(2, entry));
     }
 
+    /// <summary>Logs written by earlier versions must keep verifying: the encoding and the chain hash are fixed byte for
+    /// byte. The vectors were computed with the implementation of 2026-11-28 (commit 47a61dd), before its rewrite.</summary>
+    [Fact]
+    public void EncodeAndNext_KnownEntries_GiveTheBytesEarlierVersionsWrote()
+    {
+        var time = new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero).AddTicks(7);
+        var first = new AccessLogEntry(time, "client:kéy", null, "statements.write", "instruction", [.. Enumerable.Range(0, 32).Select(i => (byte)i)], 3, AccessDecision.Allow, "");
+        var second = new AccessLogEntry(time, "person:42", "key1", "statements.read", "research", null, 0, AccessDecision.Deny, "purpose-not-lawful ✓");
+        var genesis = AccessLogChain.Genesis(new Guid("0ee87784-d17d-4e42-af3e-7c470de403d6"));
+
+        Assert.Equal("01000000000000000700064BF1DB6080000000000B636C69656E743A6BC3A979FFFFFFFF0000001073746174656D656E74732E77726974650000000B696E737472756374696F6E00000020000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F00000000000000030100000000", Convert.ToHexString(AccessLogChain.Encode(7, first)));
+        Assert.Equal("01000000000000000800064BF1DB60800000000009706572736F6E3A3432000000046B6579310000000F73746174656D656E74732E72656164000000087265736561726368FFFFFFFF00000000000000000000000016707572706F73652D6E6F742D6C617766756C20E29C93", Convert.ToHexString(AccessLogChain.Encode(8, second)));
+        var hash = AccessLogChain.Next(genesis, 7, first);
+        Assert.Equal("F45D68510FE52BD912BF4DCD60F2759B50EDC2DB98FB5299519477945108B734", Convert.ToHexString(hash));
+        Assert.Equal("C6475E17139392ADE1A807A87423F7E84E0442CB0FD2209980B65C52D2B66CF1", Convert.ToHexString(AccessLogChain.Next(hash, 8, second)));
+    }
+
     [Fact]
     public void Genesis_DependsOnTheTenant() =>
         Assert.NotEqual(AccessLogChain.Genesis(tenant), AccessLogChain.Genesis(Guid.NewGuid()));
