@@ -74,8 +74,12 @@ internal readonly record struct StoredTerm(byte Kind, UInt128 Hash)
 /// <summary>An insertion-ordered set of terms, convertible to and from the <c>statements.terms</c> column.</summary>
 internal sealed class StoredTermSet
 {
-    private readonly List<StoredTerm> order = [];
-    private readonly HashSet<StoredTerm> set = [];
+    /// <summary>Up to this many terms a linear scan finds repeats; a hash set is made only past it. A statement has about
+    /// ten, and a set per statement was a tenth of the bytes ingest allocated.</summary>
+    private const int ScanLimit = 24;
+
+    private readonly List<StoredTerm> order = new(12);
+    private HashSet<StoredTerm>? set;
 
     public int Count => order.Count;
 
@@ -83,9 +87,20 @@ internal sealed class StoredTermSet
 
     public bool Add(StoredTerm term)
     {
-        if (!set.Add(term))
+        if (set is not null)
+        {
+            if (!set.Add(term))
+            {
+                return false;
+            }
+        }
+        else if (order.Contains(term))
         {
             return false;
+        }
+        else if (order.Count == ScanLimit)
+        {
+            set = [.. order, term];
         }
 
         order.Add(term);
@@ -100,7 +115,7 @@ internal sealed class StoredTermSet
         }
     }
 
-    public bool Contains(StoredTerm term) => set.Contains(term);
+    public bool Contains(StoredTerm term) => set?.Contains(term) ?? order.Contains(term);
 
     public void AddBlob(ReadOnlySpan<byte> blob)
     {
