@@ -10,5 +10,4 @@ public sealed partial class SqliteBackend
 
     private void OpenAccessLog(SerialWriter writer, SqliteReaderPool readerPool, TenantDirectory tenants) =>
         accessLog = new SqliteAccessLogStore(writer, readerPool, tenants);
-
 }

@@ -18,6 +18,5 @@ public sealed partial class SqliteBackend
             new SqliteDocumentStore(writer, readerPool, tenants),
             new SqliteActivityDefinitionStore(writer, readerPool, tenants));
 
-
     private sealed record DocumentStores(SqliteDocumentStore Documents, SqliteActivityDefinitionStore ActivityDefinitions);
 }

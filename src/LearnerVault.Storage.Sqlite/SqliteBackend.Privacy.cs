@@ -12,5 +12,4 @@ public sealed partial class SqliteBackend
 
     private void OpenPrivacy(SerialWriter writer, SqliteReaderPool readerPool, TenantDirectory tenants) =>
         privacy = new SqlitePrivacyStore(writer, readerPool, tenants);
-
 }
