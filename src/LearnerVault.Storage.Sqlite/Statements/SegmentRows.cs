@@ -65,7 +65,7 @@ internal static class SegmentRows
 
         // UInt128 order of the big-endian value is the byte order SQLite compares the blobs in.
         Array.Sort(ids, static (a, b) => a.Tenant != b.Tenant ? a.Tenant.CompareTo(b.Tenant) : a.Id.CompareTo(b.Id));
-        using (var insert = new ChunkedInsert(connection, InsertIds, IdRecordLength, segment))
+        using (var insert = new ChunkedInsert(connection, InsertIds, IdRecordLength, segment: null))
         {
             foreach (var (tenant, id, seq) in ids)
             {
@@ -83,7 +83,7 @@ internal static class SegmentRows
             : a.Key.Term.Kind != b.Key.Term.Kind ? a.Key.Term.Kind.CompareTo(b.Key.Term.Kind)
             : a.Key.Term.Hash.CompareTo(b.Key.Term.Hash));
         using var postings = new ChunkedInsert(connection, InsertPostings, TermRecordLength, segment);
-        using var counts = new ChunkedInsert(connection, AddCounts, TermRecordLength, segment);
+        using var counts = new ChunkedInsert(connection, AddCounts, TermRecordLength, segment: null);
         foreach (var ((tenant, term), seqs) in lists)
         {
             if (seqs.Count == 0)
@@ -111,7 +111,7 @@ internal static class SegmentRows
     {
         if (value < 0 || !Utf8Formatter.TryFormat(value, destination, out var written, Digits) || written != DigitsLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(value), value, "A merged seq, tenant or count must be a non-negative 64-bit number.");
+            throw new ArgumentOutOfRangeException(nameof(value), value, "A merged seq or count must be a non-negative 64-bit number.");
         }
     }
 
@@ -127,7 +127,8 @@ internal static class SegmentRows
         private long tenant;
         private int count;
 
-        public ChunkedInsert(SqliteConnection connection, string sql, int recordLength, long segment)
+        /// <param name="segment">Bound as <c>$segment</c>; null for a statement without it.</param>
+        public ChunkedInsert(SqliteConnection connection, string sql, int recordLength, long? segment)
         {
             this.recordLength = recordLength;
             buffer = new byte[ChunkRecords * recordLength];
@@ -136,9 +137,9 @@ internal static class SegmentRows
             command.Parameters.AddWithValue("$rows", buffer);
             tenantParameter = command.Parameters.Add("$tenant", SqliteType.Integer);
             countParameter = command.Parameters.Add("$count", SqliteType.Integer);
-            if (sql.Contains("$segment", StringComparison.Ordinal))
+            if (segment is { } number)
             {
-                command.Parameters.AddWithValue("$segment", segment);
+                command.Parameters.AddWithValue("$segment", number);
             }
         }
 

@@ -698,7 +698,7 @@ internal sealed class StatementWriter : IAsyncDisposable
             recent.Reset(through);
             mergedStatements += size;
         }
-        catch (SqliteException)
+        catch (Exception exception) when (exception is SqliteException or ArgumentOutOfRangeException)
         {
             // Keep the statements in memory; the next merge retries. Writes are unaffected.
             TryRollback();
