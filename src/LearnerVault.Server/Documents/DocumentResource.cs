@@ -47,7 +47,7 @@ public static class DocumentResource
     {
         var access = Authorise(context, kind, write: true);
         var request = DocumentParameters.Parse(context.Request.Query, kind, idRequired: true, isGet: false);
-        var content = (await RequestBody.ReadAllAsync(context.Request, context.RequestAborted)).ToArray();
+        var content = await RequestBody.ReadAllAsync(context.Request, context.RequestAborted);
         var conditions = RequestPreconditions.From(context.Request);
         if (!conditions.Any && kind != DocumentKind.State)
         {
@@ -69,7 +69,7 @@ public static class DocumentResource
     {
         var access = Authorise(context, kind, write: true);
         var request = DocumentParameters.Parse(context.Request.Query, kind, idRequired: true, isGet: false);
-        var content = (await RequestBody.ReadAllAsync(context.Request, context.RequestAborted)).ToArray();
+        var content = await RequestBody.ReadAllAsync(context.Request, context.RequestAborted);
         var outcome = await documents.PostAsync(
             access, request.Address, ContentType(context), content, RequestPreconditions.From(context.Request), context.RequestAborted);
         Answer(context, outcome);
