@@ -55,6 +55,22 @@ public sealed class EnvelopeCipherProperties
         return Fails(() => EnvelopeCipher.Decrypt(Key, envelope.AsSpan(0, cut.Get % envelope.Length), associatedData));
     }
 
+    [Fact]
+    public void Encrypt_ManyTimesOnOneThread_NeverRepeatsANonceAndAlwaysDecrypts()
+    {
+        // Nonces are drawn in bulk per thread: several draws' worth must still be distinct and usable.
+        var nonces = new HashSet<string>();
+        for (var i = 0; i < 2_000; i++)
+        {
+            var envelope = EnvelopeCipher.Encrypt(Key, [1, 2, 3], [4]);
+            Assert.True(nonces.Add(Convert.ToHexString(envelope, 1, 12)), $"nonce repeated at encryption {i}");
+            Assert.Equal([1, 2, 3], EnvelopeCipher.Decrypt(Key, envelope, [4]));
+        }
+
+        // All zeros would mean a draw was handed out before it was filled (or after it was cleared).
+        Assert.DoesNotContain(new string('0', 24), nonces);
+    }
+
     private static bool Fails(Action decrypt)
     {
         try
