@@ -26,7 +26,7 @@ namespace LearnerVault.Xapi;
 /// sorted list of its items' forms. Strings and numbers backed by the parsed JSON are written from their UTF-8 text.
 /// </para>
 /// </remarks>
-public static class StatementComparison
+public static partial class StatementComparison
 {
     private const int MaxCachedBufferBytes = 64 * 1024;
     private const int StackSortLimit = 64;
@@ -416,13 +416,25 @@ public static class StatementComparison
         var bounds = count < StackSortLimit ? stackalloc int[(count * 2) + 1] : (rented = ArrayPool<int>.Shared.Rent((count * 2) + 1)).AsSpan(0, (count * 2) + 1);
         var ends = bounds[..(count + 1)];
         var order = bounds[(count + 1)..];
-        ReadOnlySpan<byte> forms = scratch.WriteItems(array, itemShape, ends);
-        for (var i = 0; i < count; i++)
+        var forms = scratch.WriteItems(array, itemShape, ends);
+        WriteSorted(writer, forms, ends, order);
+        if (rented is not null)
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+
+        Scratch.Return(scratch);
+    }
+
+    /// <summary>The items' forms (item i is [ends[i], ends[i + 1]) of <paramref name="forms"/>) as an array, in byte order.</summary>
+    private static void WriteSorted(Utf8JsonWriter writer, ReadOnlySpan<byte> forms, ReadOnlySpan<int> ends, Span<int> order)
+    {
+        for (var i = 0; i < order.Length; i++)
         {
             order[i] = i;
         }
 
-        for (var i = 1; i < count; i++)
+        for (var i = 1; i < order.Length; i++)
         {
             var current = order[i];
             var form = forms[ends[current]..ends[current + 1]];
@@ -443,12 +455,6 @@ public static class StatementComparison
         }
 
         writer.WriteEndArray();
-        if (rented is not null)
-        {
-            ArrayPool<int>.Shared.Return(rented);
-        }
-
-        Scratch.Return(scratch);
     }
 
     private static void WriteValue(Utf8JsonWriter writer, JsonValue value)
@@ -591,20 +597,25 @@ public static class StatementComparison
             return false;
         }
 
-        if (TryGetUtf8(timestamp, out var utf8))
-        {
-            Span<byte> buffer = stackalloc byte[StackTextLimit];
-            var output = utf8.Length <= StackTextLimit - 32 ? buffer : new byte[XapiTimestamp.MaxUtcLength(utf8.Length)];
-            if (!XapiTimestamp.TryFormatUtc(utf8, trimFraction: true, output, out var length))
-            {
-                return false;
-            }
+        return TryGetUtf8(timestamp, out var utf8) ? TryWriteTimestamp(writer, utf8) : TryWriteTimestamp(writer, timestamp.GetValue<string>());
+    }
 
-            writer.WriteStringValue(output[..length]);
-            return true;
+    private static bool TryWriteTimestamp(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)
+    {
+        Span<byte> buffer = stackalloc byte[StackTextLimit];
+        var output = utf8.Length <= StackTextLimit - 32 ? buffer : new byte[XapiTimestamp.MaxUtcLength(utf8.Length)];
+        if (!XapiTimestamp.TryFormatUtc(utf8, trimFraction: true, output, out var length))
+        {
+            return false;
         }
 
-        if (XapiTimestamp.ToCanonical(timestamp.GetValue<string>()) is not { } canonical)
+        writer.WriteStringValue(output[..length]);
+        return true;
+    }
+
+    private static bool TryWriteTimestamp(Utf8JsonWriter writer, string text)
+    {
+        if (XapiTimestamp.ToCanonical(text) is not { } canonical)
         {
             return false;
         }
@@ -620,31 +631,43 @@ public static class StatementComparison
             return false;
         }
 
-        if (TryGetUtf8(mbox, out var utf8) && utf8.Length <= StackTextLimit && Ascii.IsValid(utf8))
+        if (!TryGetUtf8(mbox, out var utf8) || !TryWriteMbox(writer, utf8))
         {
-            var colon = utf8.IndexOf((byte)':');
-            var at = utf8.LastIndexOf((byte)'@');
-            if (colon < 0 || at < 0 || at > colon)
-            {
-                // The scheme and the domain are case-insensitive, the local part is kept as sent.
-                Span<byte> buffer = stackalloc byte[StackTextLimit];
-                var normalised = buffer[..utf8.Length];
-                utf8.CopyTo(normalised);
-                if (colon >= 0)
-                {
-                    LowerCaseAscii(normalised[..colon]);
-                    if (at >= 0)
-                    {
-                        LowerCaseAscii(normalised[(at + 1)..]);
-                    }
-                }
+            writer.WriteStringValue(Ifi.NormaliseMbox(mbox.GetValue<string>()));
+        }
 
-                writer.WriteStringValue(normalised);
-                return true;
+        return true;
+    }
+
+    /// <summary>The mbox normalised from its UTF-8 text where that is simple (short ASCII); false: normalise the string.</summary>
+    private static bool TryWriteMbox(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > StackTextLimit || !Ascii.IsValid(utf8))
+        {
+            return false;
+        }
+
+        var colon = utf8.IndexOf((byte)':');
+        var at = utf8.LastIndexOf((byte)'@');
+        if (colon >= 0 && at >= 0 && at < colon)
+        {
+            return false;
+        }
+
+        // The scheme and the domain are case-insensitive, the local part is kept as sent.
+        Span<byte> buffer = stackalloc byte[StackTextLimit];
+        var normalised = buffer[..utf8.Length];
+        utf8.CopyTo(normalised);
+        if (colon >= 0)
+        {
+            LowerCaseAscii(normalised[..colon]);
+            if (at >= 0)
+            {
+                LowerCaseAscii(normalised[(at + 1)..]);
             }
         }
 
-        writer.WriteStringValue(Ifi.NormaliseMbox(mbox.GetValue<string>()));
+        writer.WriteStringValue(normalised);
         return true;
     }
 
@@ -655,17 +678,27 @@ public static class StatementComparison
             return false;
         }
 
-        if (TryGetUtf8(text, out var utf8) && utf8.Length <= StackTextLimit && Ascii.IsValid(utf8))
+        if (!TryGetUtf8(text, out var utf8) || !TryWriteLowerCase(writer, utf8))
         {
-            Span<byte> buffer = stackalloc byte[StackTextLimit];
-            var lower = buffer[..utf8.Length];
-            utf8.CopyTo(lower);
-            LowerCaseAscii(lower);
-            writer.WriteStringValue(lower);
-            return true;
+            writer.WriteStringValue(text.GetValue<string>().ToLowerInvariant());
         }
 
-        writer.WriteStringValue(text.GetValue<string>().ToLowerInvariant());
+        return true;
+    }
+
+    /// <summary>Short ASCII text lower-cased from its UTF-8; false: lower-case the string.</summary>
+    private static bool TryWriteLowerCase(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > StackTextLimit || !Ascii.IsValid(utf8))
+        {
+            return false;
+        }
+
+        Span<byte> buffer = stackalloc byte[StackTextLimit];
+        var lower = buffer[..utf8.Length];
+        utf8.CopyTo(lower);
+        LowerCaseAscii(lower);
+        writer.WriteStringValue(lower);
         return true;
     }
 
@@ -678,23 +711,30 @@ public static class StatementComparison
 
         if (TryGetUtf8(duration, out var utf8))
         {
-            var length = TruncatedSecondsLength(utf8);
-            if (length == utf8.Length)
-            {
-                writer.WriteStringValue(utf8);
-                return true;
-            }
-
-            Span<byte> buffer = stackalloc byte[length + 1 <= StackTextLimit ? StackTextLimit : 0];
-            var truncated = length + 1 <= StackTextLimit ? buffer[..(length + 1)] : new byte[length + 1];
-            utf8[..length].CopyTo(truncated);
-            truncated[^1] = (byte)'S';
-            writer.WriteStringValue(truncated);
-            return true;
+            WriteDuration(writer, utf8);
+        }
+        else
+        {
+            writer.WriteStringValue(TruncateSeconds(duration.GetValue<string>()));
         }
 
-        writer.WriteStringValue(TruncateSeconds(duration.GetValue<string>()));
         return true;
+    }
+
+    private static void WriteDuration(Utf8JsonWriter writer, ReadOnlySpan<byte> utf8)
+    {
+        var length = TruncatedSecondsLength(utf8);
+        if (length == utf8.Length)
+        {
+            writer.WriteStringValue(utf8);
+            return;
+        }
+
+        Span<byte> buffer = stackalloc byte[length + 1 <= StackTextLimit ? StackTextLimit : 0];
+        var truncated = length + 1 <= StackTextLimit ? buffer[..(length + 1)] : new byte[length + 1];
+        utf8[..length].CopyTo(truncated);
+        truncated[^1] = (byte)'S';
+        writer.WriteStringValue(truncated);
     }
 
     private static void LowerCaseAscii(Span<byte> text)
@@ -774,6 +814,32 @@ public static class StatementComparison
             writer.Reset(buffer);
             WriteObject(writer, obj, shape);
             writer.Flush();
+            return buffer.WrittenSpan;
+        }
+
+        public ReadOnlySpan<byte> Write(JsonElement obj, Shape shape)
+        {
+            buffer.ResetWrittenCount();
+            writer.Reset(buffer);
+            WriteObject(writer, obj, shape);
+            writer.Flush();
+            return buffer.WrittenSpan;
+        }
+
+        /// <summary>Writes each item's form one after the other; item i is [ends[i], ends[i + 1]).</summary>
+        public ReadOnlySpan<byte> WriteItems(JsonElement array, Shape itemShape, Span<int> ends)
+        {
+            buffer.ResetWrittenCount();
+            ends[0] = 0;
+            var i = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                writer.Reset(buffer);
+                WriteItem(writer, item, itemShape);
+                writer.Flush();
+                ends[++i] = buffer.WrittenCount;
+            }
+
             return buffer.WrittenSpan;
         }
 

@@ -92,6 +92,170 @@ public static class StatementFactsExtractor
             HasTimestamp: preparedStatement.ContainsKey("timestamp"));
     }
 
+    /// <summary>
+    /// The facts of a validated statement as the client sent it, with the authority the LRS records for it: equal to
+    /// <see cref="Extract(JsonObject)"/> of what <see cref="StatementPreparer.Prepare"/> makes of it (nothing the
+    /// preparer changes is a fact, except the authority, which is given). Reads the parsed JSON without building nodes.
+    /// </summary>
+    /// <param name="statement">A statement that passed <see cref="StatementValidator.Validate"/>.</param>
+    /// <param name="authority">The authority the statement is stored with.</param>
+    public static StatementFacts Extract(JsonElement statement, JsonObject authority)
+    {
+        if (statement.ValueKind != JsonValueKind.Object)
+        {
+            throw new ArgumentException("A statement must be a JSON object.", nameof(statement));
+        }
+
+        var actor = ObjectProperty(statement, "actor"u8);
+        var obj = ObjectProperty(statement, "object"u8);
+        var context = ObjectProperty(statement, "context"u8);
+        var objectType = KindOf(obj);
+        var objectIsStatementRef = objectType == ObjectKind.StatementRef;
+
+        var agents = new List<string>(4);
+        AddAgentAndMembers(agents, actor);
+        if (objectType == ObjectKind.Agent)
+        {
+            AddAgentAndMembers(agents, obj);
+        }
+
+        var relatedAgents = new List<string>(agents);
+        AddAgentAndMembers(relatedAgents, authority);
+        AddContextAgents(relatedAgents, context);
+
+        var activityId = obj.ValueKind == JsonValueKind.Object && objectType == ObjectKind.Activity ? StringProperty(obj, "id"u8) : null;
+        var relatedActivities = new List<string>(4);
+        AddDistinct(relatedActivities, activityId);
+        AddContextActivities(relatedActivities, context);
+
+        if (objectType == ObjectKind.SubStatement)
+        {
+            AddAgentAndMembers(relatedAgents, ObjectProperty(obj, "actor"u8));
+            var inner = ObjectProperty(obj, "object"u8);
+            var innerType = KindOf(inner);
+            if (innerType == ObjectKind.Agent)
+            {
+                AddAgentAndMembers(relatedAgents, inner);
+            }
+            else if (inner.ValueKind == JsonValueKind.Object && innerType == ObjectKind.Activity)
+            {
+                AddDistinct(relatedActivities, StringProperty(inner, "id"u8));
+            }
+
+            var innerContext = ObjectProperty(obj, "context"u8);
+            AddContextAgents(relatedAgents, innerContext);
+            AddContextActivities(relatedActivities, innerContext);
+        }
+
+        var verbId = StringProperty(ObjectProperty(statement, "verb"u8), "id"u8) ?? string.Empty;
+        Guid? registration = Guid.TryParse(StringProperty(context, "registration"u8), out var r) ? r : null;
+        Guid? refTarget = objectIsStatementRef && Guid.TryParse(StringProperty(obj, "id"u8), out var t) ? t : null;
+
+        return new StatementFacts(
+            LearnerIfi: Ifi.Normalise(actor),
+            Agents: agents,
+            RelatedAgents: relatedAgents,
+            VerbId: verbId,
+            ActivityId: activityId,
+            RelatedActivities: relatedActivities,
+            Registration: registration,
+            RefTarget: refTarget,
+            IsVoiding: objectIsStatementRef && verbId == StatementValidator.VoidedVerbId,
+            HasTimestamp: statement.TryGetProperty("timestamp"u8, out _));
+    }
+
+    /// <summary>The property's value when it is an object, else an undefined element.</summary>
+    private static JsonElement ObjectProperty(JsonElement obj, ReadOnlySpan<byte> name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : default;
+
+    private static string? StringProperty(JsonElement obj, ReadOnlySpan<byte> name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static ObjectKind KindOf(JsonElement obj)
+    {
+        if (obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty("objectType"u8, out var value)
+            || value.ValueKind != JsonValueKind.String || value.ValueEquals("Activity"u8))
+        {
+            return ObjectKind.Activity;
+        }
+
+        return value.ValueEquals("Agent"u8) || value.ValueEquals("Group"u8) ? ObjectKind.Agent
+            : value.ValueEquals("StatementRef"u8) ? ObjectKind.StatementRef
+            : value.ValueEquals("SubStatement"u8) ? ObjectKind.SubStatement
+            : ObjectKind.Other;
+    }
+
+    private static void AddContextAgents(List<string> list, JsonElement context)
+    {
+        if (context.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        AddAgentAndMembers(list, ObjectProperty(context, "instructor"u8));
+        AddAgentAndMembers(list, ObjectProperty(context, "team"u8));
+        if (context.TryGetProperty("contextAgents"u8, out var contextAgents) && contextAgents.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in contextAgents.EnumerateArray())
+            {
+                AddAgentAndMembers(list, ObjectProperty(item, "agent"u8));
+            }
+        }
+
+        if (context.TryGetProperty("contextGroups"u8, out var contextGroups) && contextGroups.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in contextGroups.EnumerateArray())
+            {
+                AddAgentAndMembers(list, ObjectProperty(item, "group"u8));
+            }
+        }
+    }
+
+    private static void AddContextActivities(List<string> list, JsonElement context)
+    {
+        var activities = ObjectProperty(context, "contextActivities"u8);
+        if (activities.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        foreach (var property in activities.EnumerateObject())
+        {
+            switch (property.Value.ValueKind)
+            {
+                case JsonValueKind.Array:
+                    foreach (var activity in property.Value.EnumerateArray())
+                    {
+                        AddDistinct(list, StringProperty(activity, "id"u8));
+                    }
+
+                    break;
+                case JsonValueKind.Object:
+                    AddDistinct(list, StringProperty(property.Value, "id"u8));
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private static void AddAgentAndMembers(List<string> list, JsonElement agent)
+    {
+        if (agent.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        AddDistinct(list, Ifi.Normalise(agent));
+        if (agent.TryGetProperty("member"u8, out var members) && members.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var member in members.EnumerateArray())
+            {
+                AddDistinct(list, Ifi.Normalise(member));
+            }
+        }
+    }
+
     private enum ObjectKind
     {
         /// <summary>objectType absent, not a string, or "Activity".</summary>

@@ -7,7 +7,7 @@ using LearnerVault.Xapi.Tests.Fixtures;
 namespace LearnerVault.Xapi.Tests;
 
 /// <summary>
-/// The single-pass <see cref="StatementComparison.ComparisonForm"/> must write exactly the bytes of the original
+/// The single-pass <see cref="StatementComparison.ComparisonForm(System.Text.Json.Nodes.JsonObject)"/> must write exactly the bytes of the original
 /// clone-normalise-sort implementation, kept in <see cref="ReferenceComparisonForm"/>.
 /// </summary>
 public sealed class StatementComparisonEquivalenceTests

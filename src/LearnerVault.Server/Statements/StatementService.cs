@@ -60,7 +60,7 @@ public sealed class StatementService(
                 throw new StatementRejectedException(400, where + validation.Error);
             }
 
-            var statement = StatementPreparer.Prepare(statements[i], version, (JsonObject)authority.DeepClone(), putId ?? Guid.NewGuid());
+            var statement = StatementPreparer.Prepare(statements[i], version, authority, putId ?? Guid.NewGuid());
             var id = Guid.Parse(statement["id"]!.GetValue<string>());
             if (putId is { } expected && id != expected)
             {
@@ -73,7 +73,9 @@ public sealed class StatementService(
             }
 
             ids[i] = id;
-            prepared[i] = (statement, StatementFactsExtractor.Extract(statement));
+            // Facts and (in Seal) the comparison form are read from the parsed statement, not the prepared nodes: equal by
+            // construction, and walking the nodes would build them all.
+            prepared[i] = (statement, StatementFactsExtractor.Extract(statements[i], authority));
             learners[i] = prepared[i].Facts.LearnerIfi is { } ifi ? crypto.LearnerPseudonym(client.TenantId, ifi) : null;
         }
 
@@ -92,7 +94,7 @@ public sealed class StatementService(
         var learnerKeys = LearnerKeys(client.TenantId, learners);
         for (var i = 0; i < prepared.Length; i++)
         {
-            records[i] = Seal(client, prepared[i].Statement, prepared[i].Facts, ids[i], learnerKeys[i] ?? keys.GetTenantDataKey(client.TenantId)) with
+            records[i] = Seal(client, statements[i], prepared[i].Statement, prepared[i].Facts, ids[i], learnerKeys[i] ?? keys.GetTenantDataKey(client.TenantId)) with
             {
                 Learner = learners[i],
                 // Kept (the sending app does not fail) but never processed further: no client ever reads it back.
@@ -236,13 +238,13 @@ public sealed class StatementService(
         return result;
     }
 
-    private StatementRecord Seal(ClientRecord client, JsonObject prepared, StatementFacts facts, Guid id, DataKey key)
+    private StatementRecord Seal(ClientRecord client, JsonElement sent, JsonObject prepared, StatementFacts facts, Guid id, DataKey key)
     {
         var tenant = client.TenantId;
 
         var plaintext = JsonSerializer.SerializeToUtf8Bytes(prepared);
         var blob = EnvelopeCipher.Encrypt(key.Key, plaintext, EnvelopeCipher.AssociatedData(tenant, id));
-        var contentHash = crypto.For(tenant).Digest(StatementComparison.ComparisonForm(prepared));
+        var contentHash = crypto.For(tenant).Digest(StatementComparison.ComparisonForm(sent));
 
         var terms = new List<IndexTerm>(8);
         AddTerms(terms, tenant, TermKind.Agent, facts.Agents);
@@ -264,9 +266,30 @@ public sealed class StatementService(
 
     private void AddTerms(List<IndexTerm> terms, Guid tenant, TermKind kind, IReadOnlyList<string> values)
     {
-        foreach (var value in values.Distinct(StringComparer.Ordinal))
+        if (values.Count > 16)
         {
-            terms.Add(crypto.Term(tenant, kind, value));
+            foreach (var value in values.Distinct(StringComparer.Ordinal))
+            {
+                terms.Add(crypto.Term(tenant, kind, value));
+            }
+
+            return;
+        }
+
+        // A statement's agents or related activities are few: a scan of the earlier values beats building a hash set.
+        for (var i = 0; i < values.Count; i++)
+        {
+            var value = values[i];
+            var repeated = false;
+            for (var j = 0; j < i && !repeated; j++)
+            {
+                repeated = string.Equals(values[j], value, StringComparison.Ordinal);
+            }
+
+            if (!repeated)
+            {
+                terms.Add(crypto.Term(tenant, kind, value));
+            }
         }
     }
 
