@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LearnerVault.Privacy;
@@ -29,7 +29,7 @@ public sealed partial class ActivityDefinitionService(IActivityDefinitionStore s
     /// changes nothing (the merge is idempotent), so content that sends the same definition with every statement costs
     /// one dictionary lookup, not a read, a decryption and a write.
     /// </summary>
-    private readonly ConcurrentDictionary<(Guid Tenant, string Activity), byte[]> lastMerged = new();
+    private readonly ConcurrentDictionary<(Guid Tenant, UInt128 Term), byte[]> lastMerged = new();
 
     /// <summary>
     /// Merges the definitions of a batch that was just stored. A failure is logged and swallowed: the statements are
@@ -82,7 +82,7 @@ public sealed partial class ActivityDefinitionService(IActivityDefinitionStore s
     private async Task MergeAsync(Guid tenantId, string activityId, List<JsonElement> definitions, CancellationToken cancellationToken)
     {
         var term = crypto.Term(tenantId, TermKind.Activity, activityId).Hash;
-        var cacheKey = (tenantId, Convert.ToHexString(term));
+        var cacheKey = (tenantId, MemoryMarshal.Read<UInt128>(term));
         var digest = Digest(definitions[^1]);
         if (lastMerged.TryGetValue(cacheKey, out var previous) && previous.AsSpan().SequenceEqual(digest)
             && definitions.Take(definitions.Count - 1).All(definition => Digest(definition).AsSpan().SequenceEqual(digest)))
@@ -126,7 +126,8 @@ public sealed partial class ActivityDefinitionService(IActivityDefinitionStore s
         lastMerged[cacheKey] = digest;
     }
 
-    private static byte[] Digest(JsonElement definition) => SHA256.HashData(Encoding.UTF8.GetBytes(definition.GetRawText()));
+    // The definition's JSON text as received (valid UTF-8: the request parsed), hashed where it lies.
+    private static byte[] Digest(JsonElement definition) => SHA256.HashData(JsonMarshal.GetRawUtf8Value(definition));
 
     private JsonObject? Open(Guid tenantId, byte[] term, ActivityDefinitionRecord record)
     {
