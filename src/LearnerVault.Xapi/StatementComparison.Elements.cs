@@ -28,6 +28,20 @@ public static partial class StatementComparison
         return form;
     }
 
+    /// <summary>Appends the <see cref="ComparisonForm(JsonElement)"/> of <paramref name="statement"/> to <paramref name="output"/>.</summary>
+    public static void WriteComparisonForm(JsonElement statement, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (statement.ValueKind != JsonValueKind.Object)
+        {
+            throw new ArgumentException("A statement must be a JSON object.", nameof(statement));
+        }
+
+        var scratch = Scratch.Rent();
+        output.Write(scratch.Write(statement, Shape.Statement));
+        Scratch.Return(scratch);
+    }
+
     private static void WriteElement(Utf8JsonWriter writer, JsonElement value)
     {
         switch (value.ValueKind)

@@ -17,12 +17,23 @@ public static class StatementPreparer
     /// <param name="version">The xAPI version the request is served as.</param>
     /// <param name="authority">The authority agent/group of the credentials used; it replaces any authority sent (it is copied, not attached).</param>
     /// <param name="newId">The id to assign when the statement has none.</param>
-    public static JsonObject Prepare(JsonElement statement, XapiVersion version, JsonObject authority, Guid newId)
+    public static JsonObject Prepare(JsonElement statement, XapiVersion version, JsonObject authority, Guid newId) =>
+        // Clone so that the result outlives the caller's JsonDocument.
+        PrepareFrom(statement, statement.Clone(), version, authority, newId);
+
+    /// <summary>
+    /// As <see cref="Prepare(JsonElement, XapiVersion, JsonObject, Guid)"/>, but what the result does not change it reads
+    /// from <paramref name="statement"/>'s document rather than a copy (a copy was the statement's bytes again, and its
+    /// parse rows, for every statement): use the result only while that document is alive, i.e. not disposed.
+    /// </summary>
+    public static JsonObject PrepareInPlace(JsonElement statement, XapiVersion version, JsonObject authority, Guid newId) =>
+        PrepareFrom(statement, statement, version, authority, newId);
+
+    private static JsonObject PrepareFrom(JsonElement statement, JsonElement source, XapiVersion version, JsonObject authority, Guid newId)
     {
         ArgumentNullException.ThrowIfNull(authority);
 
-        // Clone so that the result outlives the caller's JsonDocument.
-        var prepared = JsonObject.Create(statement.Clone())
+        var prepared = JsonObject.Create(source)
             ?? throw new ArgumentException("A statement must be a JSON object.", nameof(statement));
 
         prepared["id"] = Ifi.StringOf(prepared["id"]) is { } id

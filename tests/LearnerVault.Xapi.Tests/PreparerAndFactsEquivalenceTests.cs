@@ -120,6 +120,13 @@ public sealed class PreparerAndFactsEquivalenceTests
             return false;
         }
 
+        var inPlaceJson = StatementPreparer.PrepareInPlace(statement, version, TestJson.Authority(), NewId).ToJsonString();
+        if (inPlaceJson != expectedJson)
+        {
+            failures.Add($"{label}: prepared in place differs\nexpected {expectedJson}\nactual   {inPlaceJson}");
+            return false;
+        }
+
         CompareFacts(actual.Value, label + " (prepared)", failures, expected.Value);
         var expectedForm = Capture(() => ReferenceComparisonForm.Compute(expected.Value));
         var actualForm = Capture(() => StatementComparison.ComparisonForm(actual.Value));

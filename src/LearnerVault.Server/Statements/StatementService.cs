@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LearnerVault.Privacy;
@@ -60,7 +61,8 @@ public sealed class StatementService(
                 throw new StatementRejectedException(400, where + validation.Error);
             }
 
-            var statement = StatementPreparer.Prepare(statements[i], version, authority, putId ?? Guid.NewGuid());
+            // In place: the prepared statement is serialised (in Seal) before the request's document is let go.
+            var statement = StatementPreparer.PrepareInPlace(statements[i], version, authority, putId ?? Guid.NewGuid());
             var id = Guid.Parse(statement["id"]!.GetValue<string>());
             if (putId is { } expected && id != expected)
             {
@@ -238,13 +240,41 @@ public sealed class StatementService(
         return result;
     }
 
+    private const int MaxSealBufferBytes = 256 * 1024;
+
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? sealBuffers;
+
     private StatementRecord Seal(ClientRecord client, JsonElement sent, JsonObject prepared, StatementFacts facts, Guid id, DataKey key)
     {
         var tenant = client.TenantId;
 
-        var plaintext = JsonSerializer.SerializeToUtf8Bytes(prepared);
-        var blob = EnvelopeCipher.Encrypt(key.Key, plaintext, EnvelopeCipher.AssociatedData(tenant, id));
-        var contentHash = crypto.For(tenant).Digest(StatementComparison.ComparisonForm(sent));
+        // The plaintext and the comparison form are written into this thread's buffers, used and wiped: a statement's
+        // worth of personal data is not left for the collector (and not allocated twice per statement).
+        var (buffer, writer) = sealBuffers ??= (new ArrayBufferWriter<byte>(4096), new Utf8JsonWriter(Stream.Null));
+        byte[] blob;
+        byte[] contentHash;
+        try
+        {
+            writer.Reset(buffer);
+            prepared.WriteTo(writer);
+            writer.Flush();
+            blob = EnvelopeCipher.Encrypt(key.Key, buffer.WrittenSpan, EnvelopeCipher.AssociatedData(tenant, id));
+            buffer.Clear();
+            StatementComparison.WriteComparisonForm(sent, buffer);
+            contentHash = crypto.For(tenant).Digest(buffer.WrittenSpan);
+        }
+        finally
+        {
+            buffer.Clear();
+            writer.Reset(Stream.Null);
+        }
+
+        if (buffer.Capacity > MaxSealBufferBytes)
+        {
+            // An unusually large statement: do not keep its buffer for the thread's lifetime.
+            sealBuffers = null;
+        }
 
         var terms = new List<IndexTerm>(8);
         AddTerms(terms, tenant, TermKind.Agent, facts.Agents);
