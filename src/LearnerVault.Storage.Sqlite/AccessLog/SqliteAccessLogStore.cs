@@ -12,6 +12,9 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
 {
     private const string Columns = "position, time, principal, client, action, purpose, learner, records, decision, reason, hash";
 
+    /// <summary>Bound by position: ?1 the tenant, then the columns in <see cref="Columns"/> order.</summary>
+    private const string InsertSql = $"INSERT INTO access_log (tenant_no, {Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12);";
+
     /// <summary>log2 of the entries per bucket of the learner index: the shift in migration 0008's index expression.</summary>
     internal const int LearnerBucketBits = 12;
 
@@ -50,33 +53,27 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
                 return head;
             }
 
-            using var insert = connection.CreateCommand();
-            insert.CommandText = $"""
-                INSERT INTO access_log (tenant_no, {Columns})
-                VALUES ($t, $position, $time, $principal, $client, $action, $purpose, $learner, $records, $decision, $reason, $hash);
-                """;
-            var parameters = new[] { "$t", "$position", "$time", "$principal", "$client", "$action", "$purpose", "$learner", "$records", "$decision", "$reason", "$hash" }
-                .Select(name => insert.Parameters.Add(new SqliteParameter { ParameterName = name }))
-                .ToArray();
-            parameters[0].Value = tenantNo;
+            // Prepared once on the writer's connection; values bound straight (a log entry per learner per request).
+            var insert = writer.Prepared(InsertSql);
+            insert.Bind(1, tenantNo);
             var (position, hash) = (head.Position, head.Hash);
             foreach (var entry in entries)
             {
                 ArgumentNullException.ThrowIfNull(entry);
                 position++;
                 hash = AccessLogChain.Next(hash, position, entry);
-                parameters[1].Value = position;
-                parameters[2].Value = AccessLogChain.UnixMicroseconds(entry.Time);
-                parameters[3].Value = entry.Principal;
-                parameters[4].Value = (object?)entry.Client ?? DBNull.Value;
-                parameters[5].Value = entry.Action;
-                parameters[6].Value = entry.Purpose;
-                parameters[7].Value = (object?)entry.LearnerPseudonym ?? DBNull.Value;
-                parameters[8].Value = entry.Records;
-                parameters[9].Value = (long)entry.Decision;
-                parameters[10].Value = entry.Reason;
-                parameters[11].Value = hash;
-                insert.ExecuteNonQuery();
+                insert.Bind(2, position);
+                insert.Bind(3, AccessLogChain.UnixMicroseconds(entry.Time));
+                insert.Bind(4, entry.Principal);
+                insert.Bind(5, entry.Client);
+                insert.Bind(6, entry.Action);
+                insert.Bind(7, entry.Purpose);
+                insert.Bind(8, entry.LearnerPseudonym);
+                insert.Bind(9, entry.Records);
+                insert.Bind(10, (long)entry.Decision);
+                insert.Bind(11, entry.Reason);
+                insert.Bind(12, hash);
+                insert.Execute();
             }
 
             return new AccessLogHead(position, hash);

@@ -18,6 +18,12 @@ internal sealed class SerialWriter(StatementWriter writer, TimeProvider timeProv
         return writer.RunAsync(work, cancellationToken);
     }
 
+    /// <summary>
+    /// Inside a write only (on the writer's thread): a statement prepared once on the writer's connection and kept until
+    /// the writer closes, for the stores' hot inserts.
+    /// </summary>
+    public RawStatement Prepared(string sql) => writer.Prepared(sql);
+
     public static long EnsureTenant(SqliteConnection connection, Guid tenantId)
     {
         var id = SqliteValues.GuidBytes(tenantId);

@@ -56,7 +56,10 @@ internal sealed class StatementWriter : IAsyncDisposable
     private readonly SqliteCommand selectMergedTarget;
     private readonly SqliteCommand selectTargetBySeq;
     private readonly SqliteCommand selectReferrers;
-    private readonly SqliteCommand insertStatement;
+    private readonly RawStatement insertStatement;
+
+    // The other stores' prepared statements (writer thread only), by SQL text; finalized when the writer closes.
+    private readonly Dictionary<string, RawStatement> prepared = new(StringComparer.Ordinal);
     private readonly SqliteCommand markVoided;
     private readonly SqliteCommand updateTerms;
     private readonly SqliteCommand selectSegment;
@@ -118,13 +121,11 @@ internal sealed class StatementWriter : IAsyncDisposable
             SELECT seq, id, is_voiding, terms FROM statements
             WHERE tenant_no = $t AND ref_target = $id AND ref_target IS NOT NULL;
             """, ("$t", Integer), ("$id", Blob));
-        insertStatement = SqliteConnections.Prepare(connection, """
+        // Bound by position: ?1 … ?14 in the order of the columns.
+        insertStatement = new RawStatement(connection, """
             INSERT INTO statements (seq, tenant_no, id, key_id, client_id, blob, content_hash, terms, ref_target, is_voiding, voided, has_timestamp, learner, restricted)
-            VALUES ($seq, $t, $id, $key, $client, $blob, $hash, $terms, $ref, $isVoiding, $voided, $hasTimestamp, $learner, $restricted);
-            """,
-            ("$seq", Integer), ("$t", Integer), ("$id", Blob), ("$key", Integer), ("$client", Integer), ("$blob", Blob),
-            ("$hash", Blob), ("$terms", Blob), ("$ref", Blob), ("$isVoiding", Integer), ("$voided", Integer), ("$hasTimestamp", Integer),
-            ("$learner", Blob), ("$restricted", Integer));
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14);
+            """);
         markVoided = SqliteConnections.Prepare(connection, "UPDATE statements SET voided = 1 WHERE seq = $seq;", ("$seq", Integer));
         updateTerms = SqliteConnections.Prepare(connection, "UPDATE statements SET terms = $terms WHERE seq = $seq;", ("$terms", Blob), ("$seq", Integer));
         selectSegment = SqliteConnections.Prepare(connection, "SELECT id FROM segments WHERE first_seq <= $seq AND last_seq >= $seq;", ("$seq", Integer));
@@ -144,7 +145,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         commands =
         [
             begin, commit, rollback, savepoint, release, rollbackToSavepoint, insertTenant, selectTenant, probe,
-            selectMergedTarget, selectTargetBySeq, selectReferrers, insertStatement, markVoided, updateTerms,
+            selectMergedTarget, selectTargetBySeq, selectReferrers, markVoided, updateTerms,
             selectSegment, insertPosting, upsertAttachment, linkAttachment,
         ];
 
@@ -373,6 +374,23 @@ internal sealed class StatementWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Writer thread only (inside a <see cref="RunAsync"/> work): <paramref name="sql"/> prepared once on the
+    /// writer's connection, kept until the writer closes.</summary>
+    public RawStatement Prepared(string sql)
+    {
+        if (Environment.CurrentManagedThreadId != thread.ManagedThreadId)
+        {
+            throw new InvalidOperationException("Prepared statements of the writer are used on its thread only.");
+        }
+
+        if (!prepared.TryGetValue(sql, out var statement))
+        {
+            prepared[sql] = statement = new RawStatement(connection, sql);
+        }
+
+        return statement;
+    }
+
     private void TryRollback()
     {
         try
@@ -459,22 +477,21 @@ internal sealed class StatementWriter : IAsyncDisposable
 
             var seq = NextStored();
             var termsBlob = terms.ToBlob();
-            var p = insertStatement.Parameters;
-            p[0].Value = seq;
-            p[1].Value = tenantNo;
-            p[2].Value = id;
-            p[3].Value = statement.KeyId;
-            p[4].Value = statement.ClientId;
-            p[5].Value = statement.Blob;
-            p[6].Value = statement.ContentHash;
-            p[7].Value = termsBlob;
-            p[8].Value = (object?)refTarget ?? DBNull.Value;
-            p[9].Value = statement.IsVoiding ? 1L : 0L;
-            p[10].Value = voided ? 1L : 0L;
-            p[11].Value = statement.HasTimestamp ? 1L : 0L;
-            p[12].Value = (object?)statement.Learner ?? DBNull.Value;
-            p[13].Value = statement.Restricted ? 1L : 0L;
-            insertStatement.ExecuteNonQuery();
+            insertStatement.Bind(1, seq);
+            insertStatement.Bind(2, tenantNo);
+            insertStatement.Bind(3, id);
+            insertStatement.Bind(4, statement.KeyId);
+            insertStatement.Bind(5, statement.ClientId);
+            insertStatement.Bind(6, statement.Blob);
+            insertStatement.Bind(7, statement.ContentHash);
+            insertStatement.Bind(8, termsBlob);
+            insertStatement.Bind(9, refTarget);
+            insertStatement.Bind(10, statement.IsVoiding);
+            insertStatement.Bind(11, voided);
+            insertStatement.Bind(12, statement.HasTimestamp);
+            insertStatement.Bind(13, statement.Learner);
+            insertStatement.Bind(14, statement.Restricted);
+            insertStatement.Execute();
             if (statement.Attachments.Count > 0)
             {
                 WriteAttachments(tenantNo, seq, statement.Attachments);
@@ -723,6 +740,12 @@ internal sealed class StatementWriter : IAsyncDisposable
             foreach (var command in commands)
             {
                 command.Dispose();
+            }
+
+            insertStatement.Dispose();
+            foreach (var statement in prepared.Values)
+            {
+                statement.Dispose();
             }
 
             checkpointer.Dispose();

@@ -1,0 +1,86 @@
+using LearnerVault.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace LearnerVault.Storage.Tests;
+
+/// <summary>The writer's directly bound inserts store exactly what a SqliteCommand would, and fail as one does.</summary>
+public sealed class RawStatementTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+    private readonly SqliteConnection connection;
+
+    public RawStatementTests()
+    {
+        connection = new SqliteConnection($"Data Source={Path.Combine(folder.Path, "raw.db")};Pooling=False");
+        connection.Open();
+        using var create = connection.CreateCommand();
+        create.CommandText = "CREATE TABLE t (n INTEGER PRIMARY KEY, b BLOB, s TEXT, f INTEGER NOT NULL);";
+        create.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public void Execute_EveryKindOfValue_ReadsBackAsBound()
+    {
+        var longText = string.Concat(Enumerable.Repeat("é€😀x", 300)); // past the stack buffer: 3,300 bytes of UTF-8
+        using (var insert = new RawStatement(connection, "INSERT INTO t (n, b, s, f) VALUES (?1, ?2, ?3, ?4);"))
+        {
+            Insert(insert, 1, [1, 2, 3], "plain", true);
+            Insert(insert, 2, null, null, false);
+            Insert(insert, 3, [], "Ünïcödé 😀", true);
+            Insert(insert, 4, new byte[5000], longText, false);
+        }
+
+        Assert.Equal(["1|010203|plain|1", "2|(null)|(null)|0", "3||Ünïcödé 😀|1", $"4|{new string('0', 10000)}|{longText}|0"], Rows());
+    }
+
+    [Fact]
+    public void Execute_ConstraintFails_ThrowsLikeACommandAndTheStatementStaysUsable()
+    {
+        using var insert = new RawStatement(connection, "INSERT INTO t (n, b, s, f) VALUES (?1, ?2, ?3, ?4);");
+        Insert(insert, 1, [1], "first", true);
+
+        var error = Assert.Throws<SqliteException>(() => Insert(insert, 1, [2], "same key", true));
+        Assert.Equal(19, error.SqliteErrorCode); // SQLITE_CONSTRAINT
+
+        Insert(insert, 2, [3], "after the error", false);
+        Assert.Equal(["1|01|first|1", "2|03|after the error|0"], Rows());
+    }
+
+    [Fact]
+    public void New_TwoStatementsOrBadSql_Refused()
+    {
+        Assert.Throws<ArgumentException>(() => new RawStatement(connection, "INSERT INTO t (n, f) VALUES (1, 1); SELECT 1;"));
+        Assert.Throws<SqliteException>(() => new RawStatement(connection, "INSERT INTO nowhere VALUES (1);"));
+    }
+
+    private static void Insert(RawStatement insert, long n, byte[]? blob, string? text, bool flag)
+    {
+        insert.Bind(1, n);
+        insert.Bind(2, blob);
+        insert.Bind(3, text);
+        insert.Bind(4, flag);
+        insert.Execute();
+    }
+
+    private List<string> Rows()
+    {
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT n, b, s, f FROM t ORDER BY n;";
+        using var reader = select.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            var blob = reader.IsDBNull(1) ? "(null)" : Convert.ToHexString((byte[])reader.GetValue(1));
+            var text = reader.IsDBNull(2) ? "(null)" : reader.GetString(2);
+            rows.Add($"{reader.GetInt64(0)}|{blob}|{text}|{reader.GetInt64(3)}");
+        }
+
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        connection.Dispose();
+        folder.Dispose();
+    }
+}
