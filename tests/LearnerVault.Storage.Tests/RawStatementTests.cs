@@ -28,9 +28,12 @@ public sealed class RawStatementTests : IDisposable
             Insert(insert, 2, null, null, false);
             Insert(insert, 3, [], "Ünïcödé 😀", true);
             Insert(insert, 4, new byte[5000], longText, false);
+            Insert(insert, 5, [0], string.Empty, true);
         }
 
-        Assert.Equal(["1|010203|plain|1", "2|(null)|(null)|0", "3||Ünïcödé 😀|1", $"4|{new string('0', 10000)}|{longText}|0"], Rows());
+        Assert.Equal(["1|010203|plain|1", "2|(null)|(null)|0", "3||Ünïcödé 😀|1", $"4|{new string('0', 10000)}|{longText}|0", "5|00||1"], Rows());
+        Assert.Equal(0L, Scalar("SELECT count(*) FROM t WHERE n = 5 AND s IS NULL;"));
+        Assert.Equal(1L, Scalar("SELECT count(*) FROM t WHERE n = 3 AND b IS NOT NULL AND length(b) = 0;"));
     }
 
     [Fact]
@@ -60,6 +63,13 @@ public sealed class RawStatementTests : IDisposable
         insert.Bind(3, text);
         insert.Bind(4, flag);
         insert.Execute();
+    }
+
+    private long Scalar(string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
     }
 
     private List<string> Rows()
