@@ -52,19 +52,8 @@ public static partial class StatementComparison
             case JsonValueKind.Array:
                 WriteArray(writer, value, Shape.Plain);
                 break;
-            case JsonValueKind.String:
-                if (TryGetUtf8(value, out var utf8))
-                {
-                    writer.WriteStringValue(utf8);
-                }
-                else
-                {
-                    writer.WriteStringValue(value.GetString());
-                }
-
-                break;
-            case JsonValueKind.Number:
-                WriteNumber(writer, JsonMarshal.GetRawUtf8Value(value));
+            case JsonValueKind.String or JsonValueKind.Number:
+                TryWriteParsedScalar(writer, value);
                 break;
             case JsonValueKind.True:
                 writer.WriteBooleanValue(true);

@@ -459,27 +459,9 @@ public static partial class StatementComparison
 
     private static void WriteValue(Utf8JsonWriter writer, JsonValue value)
     {
-        if (value.TryGetValue<JsonElement>(out var element))
+        if (value.TryGetValue<JsonElement>(out var element) && TryWriteParsedScalar(writer, element))
         {
-            switch (element.ValueKind)
-            {
-                case JsonValueKind.String:
-                    if (TryGetUtf8(element, out var utf8))
-                    {
-                        writer.WriteStringValue(utf8);
-                    }
-                    else
-                    {
-                        writer.WriteStringValue(element.GetString());
-                    }
-
-                    return;
-                case JsonValueKind.Number:
-                    WriteNumber(writer, JsonMarshal.GetRawUtf8Value(element));
-                    return;
-                default:
-                    break;
-            }
+            return;
         }
 
         switch (value.GetValueKind())
@@ -499,6 +481,30 @@ public static partial class StatementComparison
             default:
                 writer.WriteNullValue();
                 break;
+        }
+    }
+
+    /// <summary>A string or number of parsed JSON: the string from its UTF-8 text, the number by value; false for other kinds.</summary>
+    private static bool TryWriteParsedScalar(Utf8JsonWriter writer, JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                if (TryGetUtf8(element, out var utf8))
+                {
+                    writer.WriteStringValue(utf8);
+                }
+                else
+                {
+                    writer.WriteStringValue(element.GetString());
+                }
+
+                return true;
+            case JsonValueKind.Number:
+                WriteNumber(writer, JsonMarshal.GetRawUtf8Value(element));
+                return true;
+            default:
+                return false;
         }
     }
 
