@@ -77,6 +77,30 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the statement (a query) to its first row: true when there is one, whose columns <see cref="Int64"/> and
+    /// <see cref="Blob"/> then read. Call <see cref="Reset"/> once done with the row.
+    /// </summary>
+    public bool ReadFirst()
+    {
+        var rc = raw.sqlite3_step(statement);
+        if (rc is not (raw.SQLITE_ROW or raw.SQLITE_DONE))
+        {
+            raw.sqlite3_reset(statement);
+            SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+        }
+
+        return rc == raw.SQLITE_ROW;
+    }
+
+    public long Int64(int column) => raw.sqlite3_column_int64(statement, column);
+
+    /// <summary>A blob column, copied (NULL reads as empty).</summary>
+    public byte[] Blob(int column) => raw.sqlite3_column_blob(statement, column).ToArray();
+
+    /// <summary>Ends the current run, ready for the next bindings (the bindings stay).</summary>
+    public void Reset() => raw.sqlite3_reset(statement);
+
     private void Check(int rc)
     {
         if (rc != raw.SQLITE_OK)

@@ -108,6 +108,32 @@ internal sealed class PooledReader(SqliteConnection connection) : IDisposable
         return command;
     }
 
+    /// <summary>
+    /// The prepared command for <paramref name="sql"/> with <paramref name="parameters"/> bound by name; each value's
+    /// type is taken from the value, as <c>AddWithValue</c> does. For a constant SQL text only: every distinct text
+    /// keeps a prepared statement for the connection's lifetime.
+    /// </summary>
+    public SqliteCommand Bound(string sql, ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        if (!commands.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+#pragma warning disable CA2100 // Callers pass constant SQL text; values are always parameters.
+            command.CommandText = sql;
+#pragma warning restore CA2100
+            commands.Add(sql, command);
+        }
+
+        foreach (var (name, value) in parameters)
+        {
+            var index = command.Parameters.IndexOf(name);
+            var parameter = index >= 0 ? command.Parameters[index] : command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            parameter.Value = value ?? DBNull.Value;
+        }
+
+        return command;
+    }
+
     public void Dispose()
     {
         foreach (var command in commands.Values)

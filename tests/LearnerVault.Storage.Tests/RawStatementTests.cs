@@ -50,6 +50,40 @@ public sealed class RawStatementTests : IDisposable
     }
 
     [Fact]
+    public void ReadFirst_ReadsTheFirstRowOrNone_AndRunsAgainAfterReset()
+    {
+        using (var insert = new RawStatement(connection, "INSERT INTO t (n, b, s, f) VALUES (?1, ?2, ?3, ?4);"))
+        {
+            Insert(insert, 1, [1, 2], "a", true);
+            Insert(insert, 2, [3], "b", false);
+            Insert(insert, 3, null, "c", false);
+        }
+
+        using var select = new RawStatement(connection, "SELECT n, b FROM t WHERE f = ?1 ORDER BY n DESC LIMIT 1;");
+        select.Bind(1, false);
+        Assert.True(select.ReadFirst());
+        Assert.Equal(3L, select.Int64(0));
+        Assert.Empty(select.Blob(1)); // NULL reads as empty
+        select.Reset();
+
+        select.Bind(1, true);
+        Assert.True(select.ReadFirst());
+        Assert.Equal(1L, select.Int64(0));
+        Assert.Equal([1, 2], select.Blob(1));
+        select.Reset();
+
+        select.Bind(1, 7);
+        Assert.False(select.ReadFirst());
+        select.Reset();
+
+        // Reset ends the read: the table is writable again on the same connection.
+        using var delete = new RawStatement(connection, "DELETE FROM t WHERE n = ?1;");
+        delete.Bind(1, 1);
+        delete.Execute();
+        Assert.Equal(2L, Scalar("SELECT count(*) FROM t;"));
+    }
+
+    [Fact]
     public void New_TwoStatementsOrBadSql_Refused()
     {
         Assert.Throws<ArgumentException>(() => new RawStatement(connection, "INSERT INTO t (n, f) VALUES (1, 1); SELECT 1;"));

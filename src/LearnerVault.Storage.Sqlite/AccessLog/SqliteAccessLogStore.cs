@@ -15,6 +15,9 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
     /// <summary>Bound by position: ?1 the tenant, then the columns in <see cref="Columns"/> order.</summary>
     private const string InsertSql = $"INSERT INTO access_log (tenant_no, {Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12);";
 
+    /// <summary>The chain's head: ?1 the tenant.</summary>
+    private const string HeadSql = "SELECT position, hash FROM access_log WHERE tenant_no = ?1 ORDER BY position DESC LIMIT 1;";
+
     /// <summary>log2 of the entries per bucket of the learner index: the shift in migration 0008's index expression.</summary>
     internal const int LearnerBucketBits = 12;
 
@@ -46,8 +49,8 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
         ArgumentNullException.ThrowIfNull(entries);
         return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
-            var head = Head(connection, tenantId, tenantNo);
+            var tenantNo = writer.EnsureTenant(tenantId);
+            var head = Head(writer.Prepared(HeadSql), tenantId, tenantNo);
             if (entries.Count == 0)
             {
                 return head;
@@ -93,7 +96,7 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
         ArgumentNullException.ThrowIfNull(checkpoint);
         return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var tenantNo = writer.EnsureTenant(tenantId);
             using var insert = connection.CreateCommand();
             insert.CommandText = """
                 INSERT INTO access_log_checkpoints (tenant_no, position, head, time, signature) VALUES ($t, $position, $head, $time, $signature)
@@ -230,11 +233,27 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
     private static AccessLogHead Head(SqliteConnection connection, Guid tenantId, long tenantNo)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT position, hash FROM access_log WHERE tenant_no = $t ORDER BY position DESC LIMIT 1;";
-        command.Parameters.AddWithValue("$t", tenantNo);
+        command.CommandText = HeadSql;
+        command.Parameters.AddWithValue("?1", tenantNo);
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new AccessLogHead(reader.GetInt64(0), (byte[])reader.GetValue(1))
             : new AccessLogHead(0, AccessLogChain.Genesis(tenantId));
+    }
+
+    /// <summary>On the writer, with its statement prepared once.</summary>
+    private static AccessLogHead Head(RawStatement head, Guid tenantId, long tenantNo)
+    {
+        head.Bind(1, tenantNo);
+        try
+        {
+            return head.ReadFirst()
+                ? new AccessLogHead(head.Int64(0), head.Blob(1))
+                : new AccessLogHead(0, AccessLogChain.Genesis(tenantId));
+        }
+        finally
+        {
+            head.Reset();
+        }
     }
 }

@@ -24,19 +24,10 @@ internal sealed class SerialWriter(StatementWriter writer, TimeProvider timeProv
     /// </summary>
     public RawStatement Prepared(string sql) => writer.Prepared(sql);
 
-    public static long EnsureTenant(SqliteConnection connection, Guid tenantId)
-    {
-        var id = SqliteValues.GuidBytes(tenantId);
-        using (var insert = connection.CreateCommand())
-        {
-            insert.CommandText = "INSERT OR IGNORE INTO tenants (id) VALUES ($id);";
-            insert.Parameters.AddWithValue("$id", id);
-            insert.ExecuteNonQuery();
-        }
-
-        using var select = connection.CreateCommand();
-        select.CommandText = "SELECT no FROM tenants WHERE id = $id;";
-        select.Parameters.AddWithValue("$id", id);
-        return (long)select.ExecuteScalar()!;
-    }
+    /// <summary>
+    /// Inside a write only (on the writer's thread): the tenant's row number, its row inserted when the data file has
+    /// none yet. Numbers are kept by the writer, which forgets them whenever a savepoint or the transaction is rolled
+    /// back (a row inserted there is gone again), so most writes run no SQL for it.
+    /// </summary>
+    public long EnsureTenant(Guid tenantId) => writer.TenantNumber(tenantId);
 }

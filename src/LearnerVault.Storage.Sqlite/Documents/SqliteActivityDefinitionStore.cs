@@ -41,7 +41,7 @@ public sealed class SqliteActivityDefinitionStore : IActivityDefinitionStore
         ArgumentNullException.ThrowIfNull(blob);
         return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var tenantNo = writer.EnsureTenant(tenantId);
             using var command = connection.CreateCommand();
             command.CommandText = expectedVersion is null
                 ? """

@@ -106,7 +106,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
 
         return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var tenantNo = writer.EnsureTenant(tenantId);
             var (currentTag, previous) = ReadCurrent(connection, tenantNo, key);
             if (precondition.Check(currentTag) is { } refused)
             {
@@ -144,7 +144,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
         ArgumentNullException.ThrowIfNull(precondition);
         return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var tenantNo = writer.EnsureTenant(tenantId);
             var (currentTag, _) = ReadCurrent(connection, tenantNo, key);
             if (precondition.Check(currentTag) is { } refused)
             {
@@ -169,7 +169,7 @@ public sealed class SqliteDocumentStore : IDocumentStore
         StoreArguments.Check(filter);
         return writer.WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var tenantNo = writer.EnsureTenant(tenantId);
             using var command = connection.CreateCommand();
             command.CommandText = filter.Registration is null
                 ? "DELETE FROM documents WHERE tenant_no = $t AND kind = $k AND activity = $a AND agent = $g;"

@@ -43,7 +43,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         PrivacyValues.Check(person);
         return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, person.TenantId);
+            var tenantNo = writer.EnsureTenant(person.TenantId);
             Execute(connection, $"""
                 INSERT INTO people (tenant_no, {PersonColumns}) VALUES ($t, $id, $roles, $login, $profile, $learner, $created, $disabled);
                 """, PersonParameters(tenantNo, person));
@@ -89,7 +89,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         PrivacyValues.Check(credentials);
         return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, credentials.TenantId);
+            var tenantNo = writer.EnsureTenant(credentials.TenantId);
             Execute(connection, $"""
                 INSERT OR REPLACE INTO accounts (tenant_no, {AccountColumns})
                 VALUES ($t, $p, $hash, $failed, $locked, $totp, $confirmed, $step, $updated);
@@ -146,7 +146,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         _ = PrivacyValues.Name(token.Kind);
         return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, token.TenantId);
+            var tenantNo = writer.EnsureTenant(token.TenantId);
             Execute(connection, """
                 INSERT INTO auth_tokens (token_hash, tenant_no, person_id, kind, label, created, expires, revoked)
                 VALUES ($hash, $t, $p, $kind, $label, $created, $expires, $revoked);
@@ -219,7 +219,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         PrivacyValues.Check(learner);
         return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, learner.TenantId);
+            var tenantNo = writer.EnsureTenant(learner.TenantId);
             Execute(connection, $"""
                 INSERT INTO learners (tenant_no, {LearnerColumns}) VALUES ($t, $id, $year, $min, $max, $restricted, $objections, $created);
                 """, LearnerParameters(tenantNo, learner));
@@ -376,7 +376,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
     public Task LinkGuardianAsync(Guid tenantId, Guid learnerId, Guid guardianId, CancellationToken cancellationToken = default) =>
         WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var tenantNo = writer.EnsureTenant(tenantId);
             return Execute(connection, "INSERT OR IGNORE INTO guardians (tenant_no, learner_id, guardian_id) VALUES ($t, $l, $g);",
                 [("$t", tenantNo), ("$l", Id(learnerId)), ("$g", Id(guardianId))]) > 0;
         }, null, cancellationToken);
@@ -400,7 +400,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         ArgumentNullException.ThrowIfNull(schoolClass.Name, nameof(schoolClass.Name));
         return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, schoolClass.TenantId);
+            var tenantNo = writer.EnsureTenant(schoolClass.TenantId);
             return Execute(connection, "INSERT INTO classes (tenant_no, id, name, created) VALUES ($t, $id, $name, $created);",
                 [("$t", tenantNo), ("$id", Id(schoolClass.Id)), ("$name", schoolClass.Name), ("$created", Time(schoolClass.Created))]) > 0;
         }, "a class with this id exists in the tenant", cancellationToken);
@@ -442,7 +442,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         PrivacyValues.Check(record, recordedBy);
         return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+            var tenantNo = writer.EnsureTenant(tenantId);
             using var command = Command(connection, """
                 INSERT INTO consents (tenant_no, learner_id, purpose, choice, given_by, giver_id, at, channel, notice_version, recorded_by)
                 VALUES ($t, $l, $purpose, $choice, $by, $giver, $at, $channel, $notice, $recorder)
@@ -474,7 +474,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         ArgumentNullException.ThrowIfNull(policy);
         return WriteAsync(connection =>
         {
-            var tenantNo = SerialWriter.EnsureTenant(connection, policy.TenantId);
+            var tenantNo = writer.EnsureTenant(policy.TenantId);
             return Execute(connection, """
                 INSERT OR REPLACE INTO tenant_policies (tenant_no, age_of_digital_consent, restricted_writes, bases) VALUES ($t, $age, $writes, $bases);
                 """,
@@ -492,7 +492,7 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
         {
             if (present)
             {
-                var tenantNo = SerialWriter.EnsureTenant(connection, tenantId);
+                var tenantNo = writer.EnsureTenant(tenantId);
                 return Execute(connection, $"INSERT OR IGNORE INTO {table} (tenant_no, class_id, {column}) VALUES ($t, $c, $o);",
                     [("$t", tenantNo), ("$c", Id(classId)), ("$o", Id(otherId))]) > 0;
             }
@@ -532,8 +532,17 @@ public sealed class SqlitePrivacyStore : IPrivacyStore
             return [];
         }
 
+        // Prepared once per reader connection: the policy, for one, is read on every request.
         var list = new List<T>();
-        Query(lease.Reader.Connection, sql, [("$t", tenantNo), .. parameters], r => list.Add(read(r)));
+        var command = lease.Reader.Bound(sql, [("$t", tenantNo), .. parameters]);
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                list.Add(read(reader));
+            }
+        }
+
         return list;
     }
 

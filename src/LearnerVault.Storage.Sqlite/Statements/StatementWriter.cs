@@ -376,6 +376,8 @@ internal sealed class StatementWriter : IAsyncDisposable
 
             rollbackToSavepoint.ExecuteNonQuery();
             release.ExecuteNonQuery();
+            // A tenant row the work inserted is gone again (and its number may be reused): look numbers up afresh.
+            tenantNumbers.Clear();
             return exception;
         }
     }
@@ -410,6 +412,18 @@ internal sealed class StatementWriter : IAsyncDisposable
         {
             // SQLite already rolled back (it does so itself on some I/O errors).
         }
+    }
+
+    /// <summary>Writer thread only (inside a <see cref="RunAsync"/> work): the tenant's row number, inserting its row
+    /// when there is none (see <see cref="SerialWriter.EnsureTenant"/>).</summary>
+    public long TenantNumber(Guid tenantId)
+    {
+        if (Environment.CurrentManagedThreadId != thread.ManagedThreadId)
+        {
+            throw new InvalidOperationException("The writer's tenant numbers are used on its thread only.");
+        }
+
+        return EnsureTenant(tenantId);
     }
 
     private long EnsureTenant(Guid tenantId)
