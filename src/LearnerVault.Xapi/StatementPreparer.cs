@@ -22,12 +22,215 @@ public static class StatementPreparer
         PrepareFrom(statement, statement.Clone(), version, authority, newId);
 
     /// <summary>
-    /// As <see cref="Prepare(JsonElement, XapiVersion, JsonObject, Guid)"/>, but what the result does not change it reads
-    /// from <paramref name="statement"/>'s document rather than a copy (a copy was the statement's bytes again, and its
-    /// parse rows, for every statement): use the result only while that document is alive, i.e. not disposed.
+    /// The id <see cref="Prepare(JsonElement, XapiVersion, JsonObject, Guid)"/> gives <paramref name="statement"/>: its
+    /// own (a statement that passed validation has a UUID there, if any), or <paramref name="newId"/>.
     /// </summary>
-    public static JsonObject PrepareInPlace(JsonElement statement, XapiVersion version, JsonObject authority, Guid newId) =>
-        PrepareFrom(statement, statement, version, authority, newId);
+    public static Guid PreparedId(JsonElement statement, Guid newId) =>
+        statement.TryGetProperty("id"u8, out var id) && id.ValueKind == JsonValueKind.String
+            ? Guid.Parse(id.GetString()!)
+            : newId;
+
+    /// <summary>
+    /// Writes what <see cref="Prepare(JsonElement, XapiVersion, JsonObject, Guid)"/> makes of
+    /// <paramref name="statement"/> to <paramref name="writer"/>, byte for byte what writing that object gives, without
+    /// building it: the statement's own properties are copied from the parsed document in their order, and only what the
+    /// LRS assigns or normalises is written anew (id, authority and version in place, or after the rest when absent;
+    /// stored left out; UTC timestamps in 2.0; single context activities as arrays of one).
+    /// </summary>
+    public static void WritePrepared(JsonElement statement, XapiVersion version, JsonObject authority, Guid newId, Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        ArgumentNullException.ThrowIfNull(writer);
+        if (statement.ValueKind != JsonValueKind.Object)
+        {
+            throw new ArgumentException("A statement must be a JSON object.", nameof(statement));
+        }
+
+        var v2 = version == XapiVersion.V2_0_0;
+        var wrap = MayHaveSingleContextActivity(statement);
+        var subStatement = MayHaveSubStatement(statement);
+        bool hasId = false, hasAuthority = false, hasVersion = false;
+        writer.WriteStartObject();
+        foreach (var property in statement.EnumerateObject())
+        {
+            if (property.NameEquals("stored"u8))
+            {
+                continue;
+            }
+
+            if (property.NameEquals("id"u8))
+            {
+                hasId = true;
+                WriteId(property.Value, newId, writer);
+            }
+            else if (property.NameEquals("authority"u8))
+            {
+                hasAuthority = true;
+                writer.WritePropertyName("authority"u8);
+                authority.WriteTo(writer);
+            }
+            else if (property.NameEquals("version"u8))
+            {
+                hasVersion = true;
+                if (v2)
+                {
+                    writer.WriteString("version"u8, "2.0.0"u8);
+                }
+                else if (property.Value.ValueKind == JsonValueKind.String)
+                {
+                    property.WriteTo(writer);
+                }
+                else
+                {
+                    writer.WriteString("version"u8, "1.0.0"u8);
+                }
+            }
+            else if (v2 && property.NameEquals("timestamp"u8))
+            {
+                WriteTimestamp(property, writer);
+            }
+            else if (wrap && property.NameEquals("context"u8) && property.Value.ValueKind == JsonValueKind.Object)
+            {
+                WriteContext(property, writer);
+            }
+            else if (subStatement && property.NameEquals("object"u8) && IsSubStatement(property.Value))
+            {
+                writer.WritePropertyName(property.Name);
+                WriteSubStatement(property.Value, v2, writer);
+            }
+            else
+            {
+                property.WriteTo(writer);
+            }
+        }
+
+        if (!hasId)
+        {
+            WriteId(default, newId, writer);
+        }
+
+        if (!hasAuthority)
+        {
+            writer.WritePropertyName("authority"u8);
+            authority.WriteTo(writer);
+        }
+
+        if (!hasVersion)
+        {
+            writer.WriteString("version"u8, v2 ? "2.0.0"u8 : "1.0.0"u8);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteId(JsonElement id, Guid newId, Utf8JsonWriter writer)
+    {
+        if (id.ValueKind == JsonValueKind.String)
+        {
+            writer.WriteString("id"u8, id.GetString()!.ToLowerInvariant());
+        }
+        else
+        {
+            Span<byte> text = stackalloc byte[36];
+            newId.TryFormat(text, out _, "D");
+            writer.WriteString("id"u8, text);
+        }
+    }
+
+    /// <summary>As <see cref="ToUtc"/> does to a timestamp: written in UTC when it is a string whose UTC form differs.</summary>
+    private static void WriteTimestamp(JsonProperty property, Utf8JsonWriter writer)
+    {
+        var value = property.Value;
+        if (value.ValueKind == JsonValueKind.String
+            && JsonMarshal.GetRawUtf8Value(value) is var raw
+            && raw[1..^1] is var utf8
+            && !utf8.Contains((byte)'\\')
+            && utf8.Length <= 200)
+        {
+            Span<byte> buffer = stackalloc byte[256];
+            if (XapiTimestamp.TryFormatUtc(utf8, trimFraction: false, buffer, out var length) && !buffer[..length].SequenceEqual(utf8))
+            {
+                writer.WriteString("timestamp"u8, buffer[..length]);
+                return;
+            }
+        }
+        else if (value.ValueKind == JsonValueKind.String
+            && value.GetString() is { } timestamp
+            && XapiTimestamp.ToUtc(timestamp) is { } utc
+            && utc != timestamp)
+        {
+            writer.WriteString("timestamp"u8, utc);
+            return;
+        }
+
+        property.WriteTo(writer);
+    }
+
+    /// <summary>A context with its single context activities written as arrays of one (<see cref="WrapContextActivities"/>).</summary>
+    private static void WriteContext(JsonProperty context, Utf8JsonWriter writer)
+    {
+        writer.WritePropertyName(context.Name);
+        writer.WriteStartObject();
+        foreach (var property in context.Value.EnumerateObject())
+        {
+            if (!property.NameEquals("contextActivities"u8) || property.Value.ValueKind != JsonValueKind.Object)
+            {
+                property.WriteTo(writer);
+                continue;
+            }
+
+            writer.WritePropertyName(property.Name);
+            writer.WriteStartObject();
+            foreach (var list in property.Value.EnumerateObject())
+            {
+                if (list.Value.ValueKind == JsonValueKind.Object
+                    && (list.NameEquals("parent"u8) || list.NameEquals("grouping"u8) || list.NameEquals("category"u8) || list.NameEquals("other"u8)))
+                {
+                    writer.WritePropertyName(list.Name);
+                    writer.WriteStartArray();
+                    list.Value.WriteTo(writer);
+                    writer.WriteEndArray();
+                }
+                else
+                {
+                    list.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static bool IsSubStatement(JsonElement obj) =>
+        obj.ValueKind == JsonValueKind.Object
+        && obj.TryGetProperty("objectType"u8, out var type)
+        && type.ValueKind == JsonValueKind.String
+        && type.ValueEquals("SubStatement"u8);
+
+    /// <summary>A sub-statement as <see cref="PrepareFrom"/> leaves it: UTC timestamp (2.0), single context activities wrapped.</summary>
+    private static void WriteSubStatement(JsonElement subStatement, bool v2, Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        foreach (var property in subStatement.EnumerateObject())
+        {
+            if (v2 && property.NameEquals("timestamp"u8))
+            {
+                WriteTimestamp(property, writer);
+            }
+            else if (property.NameEquals("context"u8) && property.Value.ValueKind == JsonValueKind.Object)
+            {
+                WriteContext(property, writer);
+            }
+            else
+            {
+                property.WriteTo(writer);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
 
     private static JsonObject PrepareFrom(JsonElement statement, JsonElement source, XapiVersion version, JsonObject authority, Guid newId)
     {

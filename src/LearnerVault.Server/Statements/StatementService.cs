@@ -49,7 +49,7 @@ public sealed class StatementService(
         var authority = Authority(client);
         var records = new StatementRecord[statements.Count];
         var ids = new Guid[statements.Count];
-        var prepared = new (JsonObject Statement, StatementFacts Facts)[statements.Count];
+        var facts = new StatementFacts[statements.Count];
         var learners = new byte[]?[statements.Count];
         var seen = new HashSet<Guid>();
         for (var i = 0; i < statements.Count; i++)
@@ -61,9 +61,8 @@ public sealed class StatementService(
                 throw new StatementRejectedException(400, where + validation.Error);
             }
 
-            // In place: the prepared statement is serialised (in Seal) before the request's document is let go.
-            var statement = StatementPreparer.PrepareInPlace(statements[i], version, authority, putId ?? Guid.NewGuid());
-            var id = Guid.Parse(statement["id"]!.GetValue<string>());
+            // The prepared statement itself is written (in Seal) straight from the request's document.
+            var id = StatementPreparer.PreparedId(statements[i], putId ?? Guid.NewGuid());
             if (putId is { } expected && id != expected)
             {
                 throw new StatementRejectedException(400, "The statement's id differs from the statementId parameter.");
@@ -75,10 +74,10 @@ public sealed class StatementService(
             }
 
             ids[i] = id;
-            // Facts and (in Seal) the comparison form are read from the parsed statement, not the prepared nodes: equal by
-            // construction, and walking the nodes would build them all.
-            prepared[i] = (statement, StatementFactsExtractor.Extract(statements[i], authority));
-            learners[i] = prepared[i].Facts.LearnerIfi is { } ifi ? crypto.LearnerPseudonym(client.TenantId, ifi) : null;
+            // Facts and (in Seal) the comparison form are read from the parsed statement too: equal by construction to
+            // what the prepared statement would give.
+            facts[i] = StatementFactsExtractor.Extract(statements[i], authority);
+            learners[i] = facts[i].LearnerIfi is { } ifi ? crypto.LearnerPseudonym(client.TenantId, ifi) : null;
         }
 
         // After validation, before anything is stored (learner keys included): the decision for every learner of the
@@ -94,9 +93,9 @@ public sealed class StatementService(
 
         // All learner keys of the batch at once: new learners cost one durable key-store write per batch.
         var learnerKeys = LearnerKeys(client.TenantId, learners);
-        for (var i = 0; i < prepared.Length; i++)
+        for (var i = 0; i < facts.Length; i++)
         {
-            records[i] = Seal(client, statements[i], prepared[i].Statement, prepared[i].Facts, ids[i], learnerKeys[i] ?? keys.GetTenantDataKey(client.TenantId)) with
+            records[i] = Seal(client, statements[i], version, authority, facts[i], ids[i], learnerKeys[i] ?? keys.GetTenantDataKey(client.TenantId)) with
             {
                 Learner = learners[i],
                 // Kept (the sending app does not fail) but never processed further: no client ever reads it back.
@@ -245,7 +244,7 @@ public sealed class StatementService(
     [ThreadStatic]
     private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? sealBuffers;
 
-    private StatementRecord Seal(ClientRecord client, JsonElement sent, JsonObject prepared, StatementFacts facts, Guid id, DataKey key)
+    private StatementRecord Seal(ClientRecord client, JsonElement sent, XapiVersion version, JsonObject authority, StatementFacts facts, Guid id, DataKey key)
     {
         var tenant = client.TenantId;
 
@@ -257,7 +256,8 @@ public sealed class StatementService(
         try
         {
             writer.Reset(buffer);
-            prepared.WriteTo(writer);
+            // The id given is the prepared id, so it is also the one a statement without its own gets.
+            StatementPreparer.WritePrepared(sent, version, authority, id, writer);
             writer.Flush();
             blob = EnvelopeCipher.Encrypt(key.Key, buffer.WrittenSpan, EnvelopeCipher.AssociatedData(tenant, id));
             buffer.Clear();
