@@ -44,8 +44,11 @@ internal static class SqliteConnections
             // stay modest; the operating system's page cache serves the rest. No mmap for the same reason: mapped
             // file pages count as resident too.
             // The one writer keeps the pages that every group touches (the statements table's tail, the segments being
-            // merged); a reader's hot pages are few (segments, term counts, the top of the indexes).
-            var cacheKib = role == ConnectionRole.Writer ? 32_768 : 4_096;
+            // merged); a reader's hot pages are few (segments, term counts, the top of the indexes). Writer cache
+            // measured at a million statements (batches of 100, 4 clients, two alternating pairs): 24 MiB peaked at
+            // 236 – 238 MiB against 242 – 244 MiB with 32 MiB, at 9,304 – 9,493 against 8,552 – 8,997 statements/s;
+            // 16 MiB cost throughput (docs/benchmarks.md).
+            var cacheKib = role == ConnectionRole.Writer ? 24_576 : 4_096;
             Execute(connection, $"""
                 PRAGMA synchronous = FULL;
                 PRAGMA foreign_keys = ON;
