@@ -140,30 +140,14 @@ public static class StatementPreparer
     /// <summary>As <see cref="ToUtc"/> does to a timestamp: written in UTC when it is a string whose UTC form differs.</summary>
     private static void WriteTimestamp(JsonProperty property, Utf8JsonWriter writer)
     {
-        var value = property.Value;
-        if (value.ValueKind == JsonValueKind.String
-            && JsonMarshal.GetRawUtf8Value(value) is var raw
-            && raw[1..^1] is var utf8
-            && !utf8.Contains((byte)'\\')
-            && utf8.Length <= 200)
-        {
-            Span<byte> buffer = stackalloc byte[256];
-            if (XapiTimestamp.TryFormatUtc(utf8, trimFraction: false, buffer, out var length) && !buffer[..length].SequenceEqual(utf8))
-            {
-                writer.WriteString("timestamp"u8, buffer[..length]);
-                return;
-            }
-        }
-        else if (value.ValueKind == JsonValueKind.String
-            && value.GetString() is { } timestamp
-            && XapiTimestamp.ToUtc(timestamp) is { } utc
-            && utc != timestamp)
+        if (property.Value.ValueKind == JsonValueKind.String && ChangedToUtc(property.Value) is { } utc)
         {
             writer.WriteString("timestamp"u8, utc);
-            return;
         }
-
-        property.WriteTo(writer);
+        else
+        {
+            property.WriteTo(writer);
+        }
     }
 
     /// <summary>A context with its single context activities written as arrays of one (<see cref="WrapContextActivities"/>).</summary>
@@ -283,28 +267,33 @@ public static class StatementPreparer
             return;
         }
 
-        // Parsed text without escapes: convert in place and allocate only when the UTC form differs.
-        if (value.TryGetValue<JsonElement>(out var element)
-            && JsonMarshal.GetRawUtf8Value(element) is var raw
-            && raw[1..^1] is var utf8
-            && !utf8.Contains((byte)'\\')
-            && utf8.Length <= 200)
-        {
-            Span<byte> buffer = stackalloc byte[256];
-            if (XapiTimestamp.TryFormatUtc(utf8, trimFraction: false, buffer, out var length) && !buffer[..length].SequenceEqual(utf8))
-            {
-                statement["timestamp"] = Encoding.ASCII.GetString(buffer[..length]);
-            }
-
-            return;
-        }
-
-        var timestamp = value.GetValue<string>();
-        if (XapiTimestamp.ToUtc(timestamp) is { } utc && utc != timestamp)
+        var utc = value.TryGetValue<JsonElement>(out var element) ? ChangedToUtc(element) : ChangedToUtc(value.GetValue<string>());
+        if (utc is not null)
         {
             statement["timestamp"] = utc;
         }
     }
+
+    /// <summary>
+    /// The UTC form of a string timestamp when it differs from the text sent; null when it is the same or no timestamp.
+    /// Parsed text without escapes is converted from its UTF-8 bytes, so only a timestamp that changes allocates.
+    /// </summary>
+    private static string? ChangedToUtc(JsonElement timestamp)
+    {
+        var utf8 = JsonMarshal.GetRawUtf8Value(timestamp)[1..^1];
+        if (utf8.Contains((byte)'\\') || utf8.Length > 200)
+        {
+            return ChangedToUtc(timestamp.GetString()!);
+        }
+
+        Span<byte> buffer = stackalloc byte[256];
+        return XapiTimestamp.TryFormatUtc(utf8, trimFraction: false, buffer, out var length) && !buffer[..length].SequenceEqual(utf8)
+            ? Encoding.ASCII.GetString(buffer[..length])
+            : null;
+    }
+
+    private static string? ChangedToUtc(string timestamp) =>
+        XapiTimestamp.ToUtc(timestamp) is { } utc && utc != timestamp ? utc : null;
 
     /// <summary>
     /// False only when no "context" of <paramref name="statement"/> has a "contextActivities" object with a parent,
