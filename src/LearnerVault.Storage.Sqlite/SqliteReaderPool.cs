@@ -115,15 +115,7 @@ internal sealed class PooledReader(SqliteConnection connection) : IDisposable
     /// </summary>
     public SqliteCommand Bound(string sql, ReadOnlySpan<(string Name, object? Value)> parameters)
     {
-        if (!commands.TryGetValue(sql, out var command))
-        {
-            command = connection.CreateCommand();
-#pragma warning disable CA2100 // Callers pass constant SQL text; values are always parameters.
-            command.CommandText = sql;
-#pragma warning restore CA2100
-            commands.Add(sql, command);
-        }
-
+        var command = Command(sql);
         foreach (var (name, value) in parameters)
         {
             var index = command.Parameters.IndexOf(name);
