@@ -386,11 +386,7 @@ internal sealed class StatementWriter : IAsyncDisposable
     /// writer's connection, kept until the writer closes.</summary>
     public RawStatement Prepared(string sql)
     {
-        if (Environment.CurrentManagedThreadId != thread.ManagedThreadId)
-        {
-            throw new InvalidOperationException("Prepared statements of the writer are used on its thread only.");
-        }
-
+        ThrowIfOffWriterThread("Prepared statements of the writer are used on its thread only.");
         if (!prepared.TryGetValue(sql, out var statement))
         {
             prepared[sql] = statement = new RawStatement(connection, sql);
@@ -418,12 +414,16 @@ internal sealed class StatementWriter : IAsyncDisposable
     /// when there is none (see <see cref="SerialWriter.EnsureTenant"/>).</summary>
     public long TenantNumber(Guid tenantId)
     {
+        ThrowIfOffWriterThread("The writer's tenant numbers are used on its thread only.");
+        return EnsureTenant(tenantId);
+    }
+
+    private void ThrowIfOffWriterThread(string message)
+    {
         if (Environment.CurrentManagedThreadId != thread.ManagedThreadId)
         {
-            throw new InvalidOperationException("The writer's tenant numbers are used on its thread only.");
+            throw new InvalidOperationException(message);
         }
-
-        return EnsureTenant(tenantId);
     }
 
     private long EnsureTenant(Guid tenantId)
