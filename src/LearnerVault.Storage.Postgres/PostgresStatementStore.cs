@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using LearnerVault.Privacy.Audit;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -32,6 +33,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     private readonly PostgresStatementWriter writer = new(data, (connection, transaction, tenantId, batch, lockTenant) =>
         WriteBatchAsync(connection, transaction, tenantId, batch, lockTenant, time));
 
+    private readonly PostgresAccessLogStore accessLog = new(data);
+
     /// <summary>The node's group-commit writer (for tests).</summary>
     internal PostgresStatementWriter Writer => writer;
 
@@ -50,6 +53,34 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
 
         cancellationToken.ThrowIfCancellationRequested();
         return batch.Count == 0 ? Task.FromResult<IReadOnlyList<WriteOutcome>>([]) : writer.WriteAsync(tenantId, batch, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Two transactions: the entries are committed (under the access log's tenant lock) before the batch joins the
+    /// next group. Taking the log's lock inside the statement group would hold it for the whole group, across every
+    /// tenant's batches in it; the order still guarantees that no statement is stored without its entries.</remarks>
+    public async Task<StatementWrite> WriteAsync(
+        Guid tenantId, IReadOnlyList<StatementRecord> batch, IReadOnlyList<AccessLogEntry> accessLogEntries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        foreach (var statement in batch)
+        {
+            StoreArguments.Check(statement);
+        }
+
+        ArgumentNullException.ThrowIfNull(accessLogEntries);
+        AccessLogHead head;
+        try
+        {
+            head = await accessLog.AppendAsync(tenantId, accessLogEntries, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            throw new AccessLogAppendException("The access-log entries of the write could not be appended; nothing was stored.", exception);
+        }
+
+        var outcomes = await WriteAsync(tenantId, batch, cancellationToken);
+        return new StatementWrite(outcomes, head);
     }
 
     /// <summary>One caller's batch within a group's transaction, in two round trips: (1) [the tenant's lock,] the

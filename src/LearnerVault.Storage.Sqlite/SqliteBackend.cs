@@ -89,12 +89,12 @@ public sealed partial class SqliteBackend : IStorageBackend
             var tenants = new TenantDirectory();
             var recent = RecentIndex.Load(writerConnection);
             writer = new StatementWriter(writerConnection, timeProvider, recent, options.MergeThreshold);
-            var statements = new SqliteStatementStore(writer, readers, tenants, recent);
-            var clients = new SqliteClientStore(adminConnection, readers, timeProvider);
-            var backend = new SqliteBackend(dataDirectory, statements, clients, keys, readers);
             // One tenant directory for every store: tenant numbers never change, so one cache serves all.
             // Every other store's writes go through the same writer: one transaction on the file at a time, group-committed.
             var storeWriter = new SerialWriter(writer, timeProvider);
+            var statements = new SqliteStatementStore(writer, storeWriter, readers, tenants, recent);
+            var clients = new SqliteClientStore(adminConnection, readers, timeProvider);
+            var backend = new SqliteBackend(dataDirectory, statements, clients, keys, readers);
             backend.OpenDocuments(storeWriter, readers, tenants);
             backend.OpenAccessLog(storeWriter, readers, tenants);
             backend.OpenPrivacy(storeWriter, readers, tenants);

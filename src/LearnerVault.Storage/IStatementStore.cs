@@ -1,3 +1,5 @@
+using LearnerVault.Privacy.Audit;
+
 namespace LearnerVault.Storage;
 
 /// <summary>
@@ -15,6 +17,19 @@ public interface IStatementStore
     /// the target's index terms, so filters match referencing statements as the xAPI specification requires.
     /// </summary>
     Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes a batch as <see cref="WriteAsync(Guid, IReadOnlyList{StatementRecord}, CancellationToken)"/> does, together
+    /// with the access-log entries that record the decision to store it (see <see cref="IAccessLogStore.AppendAsync"/>):
+    /// no statement is stored without them. The entries are appended first, at the next positions of the tenant's
+    /// chain, and stay appended when the batch is then refused (<see cref="StatementConflictException"/>: the decision
+    /// was taken and is logged). If they cannot be appended, nothing of the batch is stored and
+    /// <see cref="AccessLogAppendException"/> is thrown. SQLite appends them in the batch's own transaction (one commit
+    /// for both); PostgreSQL commits them just before it.
+    /// </summary>
+    /// <returns>The batch's outcomes and the tenant's access-log head after the entries.</returns>
+    Task<StatementWrite> WriteAsync(
+        Guid tenantId, IReadOnlyList<StatementRecord> batch, IReadOnlyList<AccessLogEntry> accessLogEntries, CancellationToken cancellationToken = default);
 
     /// <summary>Reads one statement by id, voided or not. Null when absent.</summary>
     Task<StoredStatement?> GetAsync(Guid tenantId, Guid id, CancellationToken cancellationToken = default);

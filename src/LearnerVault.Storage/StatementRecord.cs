@@ -1,3 +1,5 @@
+using LearnerVault.Privacy.Audit;
+
 namespace LearnerVault.Storage;
 
 /// <summary>
@@ -74,6 +76,30 @@ public sealed class StatementConflictException(Guid id)
     : Exception("A statement with this id already exists with different content.")
 {
     public Guid StatementId { get; } = id;
+}
+
+/// <summary>A write that carried access-log entries: each statement's outcome, and the tenant's access-log head after the
+/// entries (the one to sign a checkpoint of, when one is due).</summary>
+public sealed record StatementWrite(IReadOnlyList<WriteOutcome> Outcomes, AccessLogHead AccessLogHead);
+
+/// <summary>Thrown when the access-log entries of a statement write could not be appended: nothing of the batch was
+/// stored (the write is refused for want of its trace).</summary>
+public sealed class AccessLogAppendException : Exception
+{
+    public AccessLogAppendException()
+        : base("The access-log entries of the write could not be appended; nothing was stored.")
+    {
+    }
+
+    public AccessLogAppendException(string message)
+        : base(message)
+    {
+    }
+
+    public AccessLogAppendException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }
 
 /// <summary>A statement read back from the store.</summary>

@@ -12,7 +12,7 @@ public sealed class PostgresStatementStoreContractTests : StatementStoreContract
     {
         var options = await PostgresTestServer.SharedDatabaseAsync();
         var backend = PostgresBackend.Open(options, PostgresTestServer.MasterKey, timeProvider);
-        return new StatementStoreHandle(backend.Statements, backend.DisposeAsync);
+        return new StatementStoreHandle(backend.Statements, backend.AccessLog, backend.DisposeAsync);
     }
 }
 

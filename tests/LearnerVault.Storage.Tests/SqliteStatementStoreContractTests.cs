@@ -15,7 +15,7 @@ public class SqliteStatementStoreContractTests : StatementStoreContractTests
     protected override ValueTask<StatementStoreHandle> OpenAsync(TimeProvider timeProvider)
     {
         var backend = SqliteBackend.Open(folder.Path, masterKey, timeProvider, Options);
-        return ValueTask.FromResult(new StatementStoreHandle(backend.Statements, backend.DisposeAsync));
+        return ValueTask.FromResult(new StatementStoreHandle(backend.Statements, backend.AccessLog, backend.DisposeAsync));
     }
 
     protected override ValueTask CleanUpAsync()

@@ -1,13 +1,17 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using LearnerVault.Privacy.Audit;
 
 namespace LearnerVault.Storage.Tests;
 
 /// <summary>An opened statement store and how to close it (flushing whatever the backend holds).</summary>
-public sealed class StatementStoreHandle(IStatementStore statements, Func<ValueTask> close) : IAsyncDisposable
+public sealed class StatementStoreHandle(IStatementStore statements, IAccessLogStore accessLog, Func<ValueTask> close) : IAsyncDisposable
 {
     public IStatementStore Statements { get; } = statements;
+
+    /// <summary>The same backend's access log, which statement writes that carry entries append to.</summary>
+    public IAccessLogStore AccessLog { get; } = accessLog;
 
     public ValueTask DisposeAsync() => close();
 }
@@ -980,5 +984,124 @@ public abstract class StatementStoreContractTests : StoreContractLifetime<Statem
         Assert.Equal(before.Statements.Select(s => (s.Id, s.Sequence, s.Stored)), after.Statements.Select(s => (s.Id, s.Sequence, s.Stored)));
         Assert.True((await Store.GetAsync(Tenant, target.Id, Ct))!.Voided);
         Assert.True(afterReopen.Stored > newest);
+    }
+
+    // ---- writes that carry access-log entries ---------------------------------------------------------------------
+
+    private static AccessLogEntry LogEntry(int i) => new(
+        Start.AddSeconds(i), $"client:key{i}", $"key{i}", "statements.write", "instruction", RandomNumberGenerator.GetBytes(32), 1, AccessDecision.Allow, "");
+
+    /// <summary>The tenant's whole log, checked to be chained from the genesis value with no gap.</summary>
+    private async Task<IReadOnlyList<AccessLogRecord>> ChainedLogAsync()
+    {
+        var records = await Handle.AccessLog.ReadAsync(Tenant, 1, 100_000, Ct);
+        var hash = AccessLogChain.Genesis(Tenant);
+        for (var i = 0; i < records.Count; i++)
+        {
+            Assert.Equal(i + 1, records[i].Position);
+            hash = AccessLogChain.Next(hash, i + 1, records[i].Entry);
+            Assert.Equal(hash, records[i].Hash);
+        }
+
+        return records;
+    }
+
+    [Fact]
+    public async Task WriteWithEntries_AppendsThemOnTheChainAndStoresTheBatch()
+    {
+        await Handle.AccessLog.AppendAsync(Tenant, [LogEntry(1)], Ct);
+        var batch = new[] { Statement(), Statement() };
+        var entries = new[] { LogEntry(2), LogEntry(3) };
+
+        var written = await Store.WriteAsync(Tenant, batch, entries, Ct);
+
+        Assert.Equal([WriteOutcome.Stored, WriteOutcome.Stored], written.Outcomes);
+        Assert.Equal(3, written.AccessLogHead.Position);
+        var head = await Handle.AccessLog.GetHeadAsync(Tenant, Ct);
+        Assert.Equal(head.Position, written.AccessLogHead.Position);
+        Assert.Equal(head.Hash, written.AccessLogHead.Hash);
+        var log = await ChainedLogAsync();
+        Assert.Equal(3, log.Count);
+        Assert.Equal(entries.Select(e => (e.Principal, e.LearnerPseudonym)), log.Skip(1).Select(r => (r.Entry.Principal, r.Entry.LearnerPseudonym)));
+        foreach (var statement in batch)
+        {
+            Assert.NotNull(await Store.GetAsync(Tenant, statement.Id, Ct));
+        }
+
+        // Appends after it go on from its head.
+        Assert.Equal(4, (await Handle.AccessLog.AppendAsync(Tenant, [LogEntry(4)], Ct)).Position);
+        Assert.Equal(4, (await ChainedLogAsync()).Count);
+    }
+
+    [Fact]
+    public async Task WriteWithEntries_Conflict_KeepsTheEntriesAndStoresNothing()
+    {
+        var stored = Statement();
+        await WriteAsync(stored);
+        var fresh = Statement();
+        var conflicting = Statement(id: stored.Id);
+
+        await Assert.ThrowsAsync<StatementConflictException>(() => Store.WriteAsync(Tenant, [fresh, conflicting], [LogEntry(1), LogEntry(2)], Ct));
+
+        Assert.Null(await Store.GetAsync(Tenant, fresh.Id, Ct));
+        Assert.Equal(2, (await ChainedLogAsync()).Count);
+        // The refused batch left the writer in order: the next write and its entries go through.
+        var next = await Store.WriteAsync(Tenant, [fresh], [LogEntry(3)], Ct);
+        Assert.Equal([WriteOutcome.Stored], next.Outcomes);
+        Assert.Equal(3, next.AccessLogHead.Position);
+        Assert.NotNull(await Store.GetAsync(Tenant, fresh.Id, Ct));
+    }
+
+    [Fact]
+    public async Task WriteWithEntries_EntriesCannotBeAppended_StoresNothing()
+    {
+        await Handle.AccessLog.AppendAsync(Tenant, [LogEntry(1)], Ct);
+        var statement = Statement();
+
+        // The second entry cannot be written (the append fails after chaining the first).
+        await Assert.ThrowsAsync<AccessLogAppendException>(() => Store.WriteAsync(Tenant, [statement], [LogEntry(2), null!], Ct));
+
+        Assert.Null(await Store.GetAsync(Tenant, statement.Id, Ct));
+        Assert.Single(await ChainedLogAsync());
+        var next = await Store.WriteAsync(Tenant, [statement], [LogEntry(3)], Ct);
+        Assert.Equal(2, next.AccessLogHead.Position);
+        Assert.Equal(2, (await ChainedLogAsync()).Count);
+        Assert.NotNull(await Store.GetAsync(Tenant, statement.Id, Ct));
+    }
+
+    [Fact]
+    public async Task WriteWithEntries_DuplicateOrEmptyBatch_StillAppendsTheEntries()
+    {
+        var statement = Statement();
+        await WriteAsync(statement);
+
+        var duplicate = await Store.WriteAsync(Tenant, [statement], [LogEntry(1)], Ct);
+        var empty = await Store.WriteAsync(Tenant, [], [LogEntry(2), LogEntry(3)], Ct);
+
+        Assert.Equal([WriteOutcome.Duplicate], duplicate.Outcomes);
+        Assert.Empty(empty.Outcomes);
+        Assert.Equal(3, empty.AccessLogHead.Position);
+        Assert.Equal(3, (await ChainedLogAsync()).Count);
+    }
+
+    [Fact]
+    public async Task WriteWithEntries_ConcurrentWithAppends_MakeOneUnbrokenChain()
+    {
+        // Writes with entries and plain appends at once (on SQLite they share group commits): every entry gets its own
+        // position, the chain has no gap, and every write's head is a position its own entries reached.
+        var writes = Enumerable.Range(0, 24).Select(i => Store.WriteAsync(Tenant, [Statement(), Statement()], [LogEntry(i), LogEntry(i)], Ct)).ToList();
+        var appends = Enumerable.Range(0, 8).Select(i => Handle.AccessLog.AppendAsync(Tenant, [LogEntry(100 + i)], Ct)).ToList();
+        var written = await Task.WhenAll(writes);
+        var appended = await Task.WhenAll(appends);
+
+        var log = await ChainedLogAsync();
+        Assert.Equal((24 * 2) + 8, log.Count);
+        var heads = written.Select(w => w.AccessLogHead.Position).Concat(appended.Select(a => a.Position)).ToList();
+        Assert.Equal(heads.Count, heads.Distinct().Count());
+        foreach (var write in written)
+        {
+            Assert.Equal(log[(int)write.AccessLogHead.Position - 1].Hash, write.AccessLogHead.Hash);
+            Assert.Equal(log[(int)write.AccessLogHead.Position - 1].Entry.Principal, log[(int)write.AccessLogHead.Position - 2].Entry.Principal);
+        }
     }
 }

@@ -14,7 +14,8 @@ namespace LearnerVault.Server.Access;
 /// change applies to the very next request on every node), the facts of each distinct learner (one lookup for all the
 /// pseudonyms, one load for those registered), <see cref="AccessRules.Decide"/> once per learner, and one log entry per
 /// learner and decision with its record count, committed (group commit, <see cref="AccessLogWriter"/>) before the call
-/// returns.
+/// returns; or, for an allowed statement write (<see cref="DecideWriteAsync"/>), handed to the caller to append with the
+/// write.
 /// </summary>
 public sealed class AccessGate(IPrivacyStore privacy, AccessLogWriter log, TenantCrypto crypto, ServerOptions options) : IAccessGate
 {
@@ -24,6 +25,30 @@ public sealed class AccessGate(IPrivacyStore privacy, AccessLogWriter log, Tenan
     private const string StoredRestrictedReason = "the record was stored restricted: it is kept but not processed further";
 
     public async Task<GateOutcome> DecideRecordsAsync(
+        Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<GateRecord> records, CancellationToken cancellationToken)
+    {
+        var (outcome, entries) = await DecideAsync(principal, action, purpose, records, cancellationToken);
+        await log.AppendAsync(principal.TenantId, entries, cancellationToken);
+        return outcome;
+    }
+
+    public async Task<GateWrite> DecideWriteAsync(
+        Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<byte[]?> learnerPseudonyms, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(learnerPseudonyms);
+        var (outcome, entries) = await DecideAsync(principal, action, purpose, [.. learnerPseudonyms.Select(p => new GateRecord(p))], cancellationToken);
+        if (!outcome.AllAllowed)
+        {
+            // Nothing will be written: the refusal is logged here, as for any other decision.
+            await log.AppendAsync(principal.TenantId, entries, cancellationToken);
+            return new GateWrite(outcome, []);
+        }
+
+        return new GateWrite(outcome, entries);
+    }
+
+    /// <summary>The decisions and the log entries that record them (not yet appended).</summary>
+    private async Task<(GateOutcome Outcome, List<AccessLogEntry> Entries)> DecideAsync(
         Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<GateRecord> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(principal);
@@ -102,8 +127,7 @@ public sealed class AccessGate(IPrivacyStore privacy, AccessLogWriter log, Tenan
         }
 
         var entries = logged.Select(l => Entry(principal, action, purpose, now, l.Pseudonym, l.Count, l.Decision)).ToList();
-        await log.AppendAsync(tenant, entries, cancellationToken);
-        return new GateOutcome(decisions);
+        return (new GateOutcome(decisions), entries);
     }
 
     public async Task<(LearnerLookup Lookup, Decision? Decision)> DecideLearnerAsync(

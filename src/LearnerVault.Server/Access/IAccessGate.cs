@@ -4,8 +4,8 @@ namespace LearnerVault.Server.Access;
 
 /// <summary>
 /// The one gate every read and write of personal data passes: loads the learner's facts and the tenant's policy, calls
-/// <see cref="AccessRules.Decide"/>, and appends the access-log entries (durable before the call returns, so nothing is
-/// disclosed or stored without its trace). The xAPI endpoints, the admin API, exports and the CLI all call it; there is
+/// <see cref="AccessRules.Decide"/>, and appends the access-log entries (durable before the call returns, or for an allowed
+/// statement write appended by the write itself, so nothing is disclosed or stored without its trace). The xAPI endpoints, the admin API, exports and the CLI all call it; there is
 /// no second path.
 /// </summary>
 public interface IAccessGate
@@ -30,6 +30,18 @@ public interface IAccessGate
         Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<GateRecord> records, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Decides for the records of a write as <see cref="DecideRecordsAsync(Principal, AccessAction, Purpose, IReadOnlyList{byte[]}, CancellationToken)"/>
+    /// does, except where the entries go when every record is allowed: they are not appended here but returned
+    /// (<see cref="GateWrite.Entries"/>), and the caller must hand them to the store write that stores the records
+    /// (<c>IStatementStore.WriteAsync</c> with entries), which appends them no later than the records are stored and
+    /// keeps them when the write is then refused; on SQLite in the write's own transaction, so that a write costs one
+    /// durable commit instead of two. When any record is denied nothing may be written, and the entries are appended
+    /// here, before the call returns.
+    /// </summary>
+    Task<GateWrite> DecideWriteAsync(
+        Principal principal, AccessAction action, Purpose purpose, IReadOnlyList<byte[]?> learnerPseudonyms, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Decides for one learner of the identity vault, by id (admin API, CLI). A learner of another tenant is denied
     /// (<see cref="DecisionCode.CrossTenant"/>) and the attempt logged in both tenants' logs; an id that exists nowhere
     /// is reported as <see cref="LearnerLookup.NotFound"/> (nothing to log about nobody).
@@ -49,6 +61,10 @@ public interface IAccessGate
 
 /// <summary>One record put to the gate: its learner's pseudonym (null for none) and whether it was stored restricted.</summary>
 public readonly record struct GateRecord(byte[]? LearnerPseudonym, bool StoredRestricted = false);
+
+/// <summary>The decisions for the records of a write, and the access-log entries recording them that the write must append
+/// (empty when a record was denied: those entries are appended already).</summary>
+public sealed record GateWrite(GateOutcome Outcome, IReadOnlyList<Privacy.Audit.AccessLogEntry> Entries);
 
 /// <summary>Whether a learner id named in a request exists, and where.</summary>
 public enum LearnerLookup

@@ -29,8 +29,18 @@ public sealed partial class AccessLog(IAccessLogStore store, IKeyStore keys, Ser
     public async Task<AccessLogHead> AppendAsync(Guid tenantId, IReadOnlyList<AccessLogEntry> entries, CancellationToken cancellationToken = default)
     {
         var head = await store.AppendAsync(tenantId, entries, cancellationToken);
+        await CheckpointIfDueAsync(tenantId, head, cancellationToken);
+        return head;
+    }
+
+    /// <summary>After entries were appended by another store's write (a statement write carries its own): signs a
+    /// checkpoint of <paramref name="head"/> if one is due, as <see cref="AppendAsync(Guid, IReadOnlyList{AccessLogEntry}, CancellationToken)"/> does.</summary>
+    public async Task CheckpointIfDueAsync(Guid tenantId, AccessLogHead head, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(head);
         var state = await StateAsync(tenantId, cancellationToken);
-        if (state.IsDue(head.Position, options.TimeProvider.GetUtcNow(), options.AuditCheckpointEntries, options.AuditCheckpointInterval))
+        // Statement writes call this from many requests at once: one of them signs, the others go on.
+        if (state.TryClaim(head.Position, options.TimeProvider.GetUtcNow(), options.AuditCheckpointEntries, options.AuditCheckpointInterval))
         {
             try
             {
@@ -41,9 +51,11 @@ public sealed partial class AccessLog(IAccessLogStore store, IKeyStore keys, Ser
                 // The entries are durable; the next append tries the checkpoint again.
                 LogCheckpointFailed(logger, tenantId, head.Position, ex.GetType().Name);
             }
+            finally
+            {
+                state.Release();
+            }
         }
-
-        return head;
     }
 
     /// <summary>Signs and stores a checkpoint of the tenant's current head now (unless it has one there already);
@@ -168,12 +180,29 @@ public sealed partial class AccessLog(IAccessLogStore store, IKeyStore keys, Ser
         private readonly Lock gate = new();
         private long position = position;
         private DateTimeOffset time = time;
+        private bool claimed;
 
-        public bool IsDue(long head, DateTimeOffset now, int everyEntries, TimeSpan interval)
+        /// <summary>True (and the checkpoint is the caller's to write, then <see cref="Release"/>) when one is due at
+        /// <paramref name="head"/> and no other caller is writing one.</summary>
+        public bool TryClaim(long head, DateTimeOffset now, int everyEntries, TimeSpan interval)
         {
             lock (gate)
             {
-                return head - position >= everyEntries || (head > position && now - time >= interval);
+                if (claimed || !(head - position >= everyEntries || (head > position && now - time >= interval)))
+                {
+                    return false;
+                }
+
+                claimed = true;
+                return true;
+            }
+        }
+
+        public void Release()
+        {
+            lock (gate)
+            {
+                claimed = false;
             }
         }
 

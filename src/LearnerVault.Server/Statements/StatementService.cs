@@ -5,6 +5,7 @@ using LearnerVault.Privacy;
 using LearnerVault.Privacy.Access;
 using LearnerVault.Server.Access;
 using LearnerVault.Server.Activities;
+using LearnerVault.Server.Audit;
 using LearnerVault.Server.Auth;
 using LearnerVault.Server.Options;
 using LearnerVault.Storage;
@@ -18,7 +19,7 @@ namespace LearnerVault.Server.Statements;
 /// Every statement read or written here is put to <see cref="IAccessGate"/> first: there is no path around it.
 /// </summary>
 public sealed class StatementService(
-    IStatementStore store, IKeyStore keys, TenantCrypto crypto, ServerOptions options, ActivityDefinitionService definitions, IAccessGate gate)
+    IStatementStore store, IKeyStore keys, TenantCrypto crypto, ServerOptions options, ActivityDefinitionService definitions, IAccessGate gate, AccessLog accessLog)
     : IStatementIngest
 {
     /// <summary>Attachment data in (checked, sealed, written with the statements) and out.</summary>
@@ -81,8 +82,10 @@ public sealed class StatementService(
         }
 
         // After validation, before anything is stored (learner keys included): the decision for every learner of the
-        // batch, logged durably. One denial refuses the whole batch, as any other error does.
-        var outcome = await gate.DecideRecordsAsync(access.Principal, AccessAction.StatementsWrite, access.Purpose, learners, cancellationToken);
+        // batch. One denial refuses the whole batch, as any other error does, and is logged at once; allowed, the entries
+        // are appended by the write itself (one durable commit for both on SQLite), never after it.
+        var decided = await gate.DecideWriteAsync(access.Principal, AccessAction.StatementsWrite, access.Purpose, learners, cancellationToken);
+        var outcome = decided.Outcome;
         if (outcome.FirstDenial is { } denial)
         {
             var at = outcome.Decisions.ToList().IndexOf(denial);
@@ -104,14 +107,23 @@ public sealed class StatementService(
         }
 
         Attachments.Attach(client.TenantId, statements, records, parts);
+        StatementWrite written;
         try
         {
-            await store.WriteAsync(client.TenantId, records, cancellationToken);
+            written = await store.WriteAsync(client.TenantId, records, decided.Entries, cancellationToken);
         }
         catch (StatementConflictException)
         {
             throw new StatementRejectedException(409, "A statement with the same id but different content is already stored.");
         }
+        catch (AccessLogAppendException exception)
+        {
+            // Nothing was stored: the write could not be traced, so it did not happen (answered 503).
+            throw new AccessLogUnavailableException("The access log could not be written.", exception);
+        }
+
+        // The statements are stored: a client gone by now does not cancel the checkpoint that may be due.
+        await accessLog.CheckpointIfDueAsync(client.TenantId, written.AccessLogHead, CancellationToken.None);
 
         // After the write, never before: only stored statements may define activities (Activities resource).
         await definitions.RecordAsync(client, statements);

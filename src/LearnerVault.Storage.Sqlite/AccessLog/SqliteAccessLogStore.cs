@@ -47,40 +47,44 @@ public sealed class SqliteAccessLogStore : IAccessLogStore
     public Task<AccessLogHead> AppendAsync(Guid tenantId, IReadOnlyList<AccessLogEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        return writer.WriteAsync(connection =>
+        return writer.WriteAsync(_ => Append(writer, tenantId, entries), cancellationToken);
+    }
+
+    /// <summary>Writer thread only (inside a write): appends the entries at the next positions of the tenant's chain and
+    /// returns the new head. A statement write that carries entries runs it too, in its own transaction.</summary>
+    internal static AccessLogHead Append(SerialWriter writer, Guid tenantId, IReadOnlyList<AccessLogEntry> entries)
+    {
+        var tenantNo = writer.EnsureTenant(tenantId);
+        var head = Head(writer.Prepared(HeadSql), tenantId, tenantNo);
+        if (entries.Count == 0)
         {
-            var tenantNo = writer.EnsureTenant(tenantId);
-            var head = Head(writer.Prepared(HeadSql), tenantId, tenantNo);
-            if (entries.Count == 0)
-            {
-                return head;
-            }
+            return head;
+        }
 
-            // Prepared once on the writer's connection; values bound straight (a log entry per learner per request).
-            var insert = writer.Prepared(InsertSql);
-            insert.Bind(1, tenantNo);
-            var (position, hash) = (head.Position, head.Hash);
-            foreach (var entry in entries)
-            {
-                ArgumentNullException.ThrowIfNull(entry);
-                position++;
-                hash = AccessLogChain.Next(hash, position, entry);
-                insert.Bind(2, position);
-                insert.Bind(3, AccessLogChain.UnixMicroseconds(entry.Time));
-                insert.Bind(4, entry.Principal);
-                insert.Bind(5, entry.Client);
-                insert.Bind(6, entry.Action);
-                insert.Bind(7, entry.Purpose);
-                insert.Bind(8, entry.LearnerPseudonym);
-                insert.Bind(9, entry.Records);
-                insert.Bind(10, (long)entry.Decision);
-                insert.Bind(11, entry.Reason);
-                insert.Bind(12, hash);
-                insert.Execute();
-            }
+        // Prepared once on the writer's connection; values bound straight (a log entry per learner per request).
+        var insert = writer.Prepared(InsertSql);
+        insert.Bind(1, tenantNo);
+        var (position, hash) = (head.Position, head.Hash);
+        foreach (var entry in entries)
+        {
+            ArgumentNullException.ThrowIfNull(entry);
+            position++;
+            hash = AccessLogChain.Next(hash, position, entry);
+            insert.Bind(2, position);
+            insert.Bind(3, AccessLogChain.UnixMicroseconds(entry.Time));
+            insert.Bind(4, entry.Principal);
+            insert.Bind(5, entry.Client);
+            insert.Bind(6, entry.Action);
+            insert.Bind(7, entry.Purpose);
+            insert.Bind(8, entry.LearnerPseudonym);
+            insert.Bind(9, entry.Records);
+            insert.Bind(10, (long)entry.Decision);
+            insert.Bind(11, entry.Reason);
+            insert.Bind(12, hash);
+            insert.Execute();
+        }
 
-            return new AccessLogHead(position, hash);
-        }, cancellationToken);
+        return new AccessLogHead(position, hash);
     }
 
     public async Task<AccessLogHead> GetHeadAsync(Guid tenantId, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using LearnerVault.Privacy.Audit;
 using Microsoft.Data.Sqlite;
 
 namespace LearnerVault.Storage.Sqlite;
@@ -9,13 +10,15 @@ namespace LearnerVault.Storage.Sqlite;
 public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
 {
     private readonly StatementWriter writer;
+    private readonly SerialWriter storeWriter;
     private readonly SqliteReaderPool readers;
     private readonly TenantDirectory tenants;
     private readonly RecentIndex recent;
 
-    internal SqliteStatementStore(StatementWriter writer, SqliteReaderPool readers, TenantDirectory tenants, RecentIndex recent)
+    internal SqliteStatementStore(StatementWriter writer, SerialWriter storeWriter, SqliteReaderPool readers, TenantDirectory tenants, RecentIndex recent)
     {
         this.writer = writer;
+        this.storeWriter = storeWriter;
         this.readers = readers;
         this.tenants = tenants;
         this.recent = recent;
@@ -26,18 +29,35 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
     /// the task completes normally.</remarks>
     public Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        foreach (var statement in batch)
-        {
-            StoreArguments.Check(statement);
-        }
-
+        CheckBatch(batch);
         if (batch.Count == 0)
         {
             return Task.FromResult<IReadOnlyList<WriteOutcome>>([]);
         }
 
         return writer.WriteAsync(tenantId, batch, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One transaction, so one commit (and one WAL sync), for the entries and the batch: the entries in a savepoint
+    /// of their own, so that a conflict rolls back the batch alone. Cancellation as for the write without entries.</remarks>
+    public async Task<StatementWrite> WriteAsync(
+        Guid tenantId, IReadOnlyList<StatementRecord> batch, IReadOnlyList<AccessLogEntry> accessLogEntries, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(batch);
+        ArgumentNullException.ThrowIfNull(accessLogEntries);
+        var result = await writer.WriteAsync(
+            tenantId, batch, _ => SqliteAccessLogStore.Append(storeWriter, tenantId, accessLogEntries), cancellationToken);
+        return new StatementWrite(result.Outcomes, result.AccessLogHead!);
+    }
+
+    private static void CheckBatch(IReadOnlyList<StatementRecord> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        foreach (var statement in batch)
+        {
+            StoreArguments.Check(statement);
+        }
     }
 
     public async Task<IReadOnlyList<StoredAttachment>> GetAttachmentsAsync(

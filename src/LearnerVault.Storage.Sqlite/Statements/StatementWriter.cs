@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using LearnerVault.Privacy.Audit;
 using Microsoft.Data.Sqlite;
 
 namespace LearnerVault.Storage.Sqlite;
@@ -168,7 +169,16 @@ internal sealed class StatementWriter : IAsyncDisposable
     /// fewer statements each.</remarks>
     private int MergeThreshold => fixedMergeThreshold ?? (int)Math.Clamp(mergedStatements / 10, 20_000, 30_000);
 
-    public async Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken) =>
+        (await WriteAsync(tenantId, batch, null, cancellationToken)).Outcomes;
+
+    /// <summary>Writes a batch in the next group's transaction.</summary>
+    /// <param name="accessLog">Run first, in a savepoint of its own (then the batch in another): the access-log append
+    /// that records the decision to store the batch. Its entries commit with the batch, and stay when the batch is refused
+    /// on a conflict; if it throws, the batch is not applied and the task fails with
+    /// <see cref="AccessLogAppendException"/>.</param>
+    public async Task<BatchResult> WriteAsync(
+        Guid tenantId, IReadOnlyList<StatementRecord> batch, Func<SqliteConnection, AccessLogHead>? accessLog, CancellationToken cancellationToken)
     {
         // The terms are checked and converted here, on the caller's thread: the writer thread is the serial part.
         var terms = new StoredTermSet[batch.Count];
@@ -177,7 +187,7 @@ internal sealed class StatementWriter : IAsyncDisposable
             terms[i] = StoredTermSet.From(batch[i].Terms);
         }
 
-        var request = new BatchRequest(tenantId, batch, terms, cancellationToken);
+        var request = new BatchRequest(tenantId, batch, terms, accessLog, cancellationToken);
         await EnqueueAsync(request, cancellationToken);
         return await request.Completion.Task;
     }
@@ -289,11 +299,24 @@ internal sealed class StatementWriter : IAsyncDisposable
             {
                 if (group[i] is WorkItem work)
                 {
-                    results[i] = RunWork(work);
+                    results[i] = RunWork(work.Run);
                     continue;
                 }
 
                 var request = (BatchRequest)group[i];
+                AccessLogHead? head = null;
+                if (request.AccessLog is { } appendToLog)
+                {
+                    var logged = RunWork(appendToLog);
+                    if (logged is Exception failure)
+                    {
+                        results[i] = new AccessLogAppendException("The access-log entries of the write could not be appended; nothing was stored.", failure);
+                        continue;
+                    }
+
+                    head = (AccessLogHead)logged!;
+                }
+
                 var tenantNo = EnsureTenant(request.TenantId);
                 batchKeys.Clear();
                 batchStatements.Clear();
@@ -301,7 +324,7 @@ internal sealed class StatementWriter : IAsyncDisposable
                 savepoint.ExecuteNonQuery();
                 try
                 {
-                    results[i] = Apply(tenantNo, request.Batch, request.Terms);
+                    results[i] = new BatchResult(Apply(tenantNo, request.Batch, request.Terms), head);
                     release.ExecuteNonQuery();
                     groupStatements.AddRange(batchStatements);
                     groupTerms.AddRange(batchTerms);
@@ -357,12 +380,12 @@ internal sealed class StatementWriter : IAsyncDisposable
     }
 
     /// <summary>One store's write in its savepoint: its result, or the exception it threw once its writes are undone.</summary>
-    private object? RunWork(WorkItem work)
+    private object? RunWork(Func<SqliteConnection, object?> work)
     {
         savepoint.ExecuteNonQuery();
         try
         {
-            var result = work.Run(connection);
+            var result = work(connection);
             release.ExecuteNonQuery();
             return result;
         }
@@ -783,6 +806,9 @@ internal sealed class StatementWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>A batch's outcomes, and the access-log head after its entries (null when it carried none).</summary>
+    public sealed record BatchResult(IReadOnlyList<WriteOutcome> Outcomes, AccessLogHead? AccessLogHead);
+
     private sealed record Target(long Seq, bool IsVoiding, byte[] Terms);
 
     private sealed record Referrer(long Seq, byte[] Id, bool IsVoiding, byte[] Terms);
@@ -802,21 +828,25 @@ internal sealed class StatementWriter : IAsyncDisposable
         public abstract void Cancel();
     }
 
-    private sealed class BatchRequest(Guid tenantId, IReadOnlyList<StatementRecord> batch, StoredTermSet[] terms, CancellationToken cancellationToken)
+    private sealed class BatchRequest(
+        Guid tenantId, IReadOnlyList<StatementRecord> batch, StoredTermSet[] terms, Func<SqliteConnection, AccessLogHead>? accessLog, CancellationToken cancellationToken)
         : WriterItem(cancellationToken)
     {
         public Guid TenantId { get; } = tenantId;
+
+        /// <summary>The access-log append to run before the batch, in the same transaction; null for none.</summary>
+        public Func<SqliteConnection, object?>? AccessLog { get; } = accessLog is null ? null : connection => accessLog(connection);
 
         public IReadOnlyList<StatementRecord> Batch { get; } = batch;
 
         /// <summary>Each statement's own terms, converted by the caller; the writer adds inherited ones to them.</summary>
         public StoredTermSet[] Terms { get; } = terms;
 
-        public TaskCompletionSource<IReadOnlyList<WriteOutcome>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<BatchResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public override int Size => Batch.Count;
 
-        public override void Succeed(object? result) => Completion.TrySetResult((IReadOnlyList<WriteOutcome>)result!);
+        public override void Succeed(object? result) => Completion.TrySetResult((BatchResult)result!);
 
         public override void Fail(Exception exception) => Completion.TrySetException(exception);
 

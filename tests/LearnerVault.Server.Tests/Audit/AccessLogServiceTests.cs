@@ -1,7 +1,10 @@
+using System.Net;
+using System.Text.Json.Nodes;
 using LearnerVault.Privacy;
 using LearnerVault.Privacy.Audit;
 using LearnerVault.Server.Audit;
 using LearnerVault.Server.Options;
+using LearnerVault.Storage;
 using LearnerVault.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -176,5 +179,33 @@ public sealed class AccessLogCompositionTests
         var verification = await log.VerifyAsync(server.TenantId, ct);
         Assert.True(verification.IsClean, verification.Fault?.Description);
         Assert.Equal((2, 1), (verification.Entries, verification.Checkpoints));
+    }
+
+    [Fact]
+    public async Task StatementWrites_AppendTheirEntriesWithTheWrite_AlsoWhenRefused_AndAreCheckpointed()
+    {
+        await using var server = await LearnerVaultAppFactory.StartAsync(options => options.AuditCheckpointEntries = 2);
+        var ct = TestContext.Current.CancellationToken;
+        using var writer = server.CreateClient(await server.AddClientAsync("log-writer", ["statements/write"]));
+        var id = Guid.NewGuid();
+
+        using var stored = await writer.PostAsync("statements", XapiJson.Content(new JsonArray(
+            XapiJson.Statement(mbox: "mailto:alice@example.org", id: id), XapiJson.Statement(mbox: "mailto:bob@example.org", id: Guid.NewGuid()))), ct);
+        using var conflicting = await writer.PostAsync("statements", XapiJson.Content(new JsonArray(
+            XapiJson.Statement(mbox: "mailto:carol@example.org", id: id))), ct);
+
+        Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, conflicting.StatusCode);
+        // Two learners of the stored batch, and the refused one's decision: it was taken, so it is logged.
+        var entries = await server.Services.GetRequiredService<IAccessLogStore>().ReadAsync(server.TenantId, 1, 100, ct);
+        var writes = entries.Where(e => e.Entry.Action == "statements.write").ToList();
+        Assert.Equal(3, writes.Count);
+        Assert.All(writes, e => Assert.Equal(AccessDecision.Allow, e.Entry.Decision));
+        var log = server.Services.GetRequiredService<AccessLog>();
+        var verification = await log.VerifyAsync(server.TenantId, ct);
+        Assert.True(verification.IsClean, verification.Fault?.Description);
+        // Checkpointed by the statement write itself (every 2 entries here), without another append after it.
+        var checkpoints = await server.Services.GetRequiredService<IAccessLogStore>().ReadCheckpointsAsync(server.TenantId, ct);
+        Assert.Contains(checkpoints, c => c.Position == writes[1].Position);
     }
 }
