@@ -8,30 +8,181 @@ namespace LearnerVault.Storage.Postgres;
 /// The access log in the data schema. An append takes a transaction-scoped advisory lock on the tenant, then reads the
 /// head and inserts the new entries: appends to one tenant from any number of nodes queue on the lock, and each reads
 /// (READ COMMITTED, a fresh snapshot per statement) the head its predecessor committed. The primary key on
-/// (tenant_id, position) backs this up: two appends at one position cannot both commit.
+/// (tenant_id, position) backs this up: two appends at one position cannot both commit. Within a node, concurrent appends
+/// of a tenant are group-committed (<see cref="AppendAsync"/>).
 /// </summary>
-internal sealed class PostgresAccessLogStore(NpgsqlDataSource data) : IAccessLogStore
+internal sealed class PostgresAccessLogStore(NpgsqlDataSource data) : IAccessLogStore, IAsyncDisposable
 {
     private const string Columns = "position, time, principal, client, action, purpose, learner, records, decision, reason, hash";
 
-    public async Task<AccessLogHead> AppendAsync(Guid tenantId, IReadOnlyList<AccessLogEntry> entries, CancellationToken cancellationToken = default)
+    /// <summary>Entries written in one transaction at most (a single larger append still goes alone).</summary>
+    private const int MaxEntriesPerRound = 10_000;
+
+    private readonly object gate = new();
+    private readonly Dictionary<Guid, TenantRounds> rounds = [];
+    private bool disposed;
+
+    /// <inheritdoc />
+    /// <remarks>Group commit per tenant: appends that arrive while one is being written are written together in the next
+    /// transaction (one lock, one head read, one round trip of inserts, one commit), and each caller hears its own head.
+    /// Once queued, entries are written whatever happens to the caller; cancellation only abandons the wait.</remarks>
+    public Task<AccessLogHead> AppendAsync(Guid tenantId, IReadOnlyList<AccessLogEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        await using var connection = await data.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockTenant = new NpgsqlCommand(
-            "SELECT pg_advisory_xact_lock(hashtextextended('learnervault.access_log.' || @t::text, 0));", connection, transaction))
+        foreach (var entry in entries)
         {
-            lockTenant.Parameters.AddWithValue("t", tenantId);
-            await lockTenant.ExecuteNonQueryAsync(cancellationToken);
+            // Refused here, alone, rather than failing the whole round it would join.
+            ArgumentNullException.ThrowIfNull(entry);
         }
 
-        var head = await HeadAsync(connection, transaction, tenantId, cancellationToken);
-        if (entries.Count == 0)
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = new PendingAppend(entries);
+        lock (gate)
         {
-            return head;
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (!rounds.TryGetValue(tenantId, out var queue))
+            {
+                queue = new TenantRounds();
+                rounds.Add(tenantId, queue);
+                queue.Loop = Task.Run(() => RunAsync(tenantId, queue), CancellationToken.None);
+            }
+
+            queue.Pending.Enqueue(pending);
         }
 
+        return pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Writes the tenant's rounds until nothing is pending, then leaves (the next append starts a new loop).</summary>
+    private async Task RunAsync(Guid tenantId, TenantRounds queue)
+    {
+        var round = new List<PendingAppend>();
+        while (true)
+        {
+            round.Clear();
+            lock (gate)
+            {
+                var entries = 0;
+                while (queue.Pending.TryPeek(out var next) && (round.Count == 0 || entries + next.Entries.Count <= MaxEntriesPerRound))
+                {
+                    round.Add(queue.Pending.Dequeue());
+                    entries += next.Entries.Count;
+                }
+
+                if (round.Count == 0)
+                {
+                    rounds.Remove(tenantId);
+                    return;
+                }
+            }
+
+            try
+            {
+                var heads = await AppendRoundAsync(tenantId, round);
+                for (var i = 0; i < round.Count; i++)
+                {
+                    round[i].Completion.TrySetResult(heads[i]);
+                }
+            }
+            catch (Exception exception)
+            {
+                // Nothing of the round is committed.
+                foreach (var pending in round)
+                {
+                    pending.Completion.TrySetException(exception);
+                }
+            }
+        }
+    }
+
+    /// <summary>One transaction: the tenant's lock and head, then every append of the round chained in order.</summary>
+    private async Task<AccessLogHead[]> AppendRoundAsync(Guid tenantId, List<PendingAppend> round)
+    {
+        await using var connection = await data.OpenConnectionAsync(CancellationToken.None);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+        AccessLogHead head;
+        await using (var read = new NpgsqlBatch(connection, transaction))
+        {
+            foreach (var command in LockAndHeadCommands(tenantId))
+            {
+                read.BatchCommands.Add(command);
+            }
+
+            await using var reader = await read.ExecuteReaderAsync(CancellationToken.None);
+            await reader.NextResultAsync(CancellationToken.None); // past the lock
+            head = await ReadHeadAsync(reader, tenantId, CancellationToken.None);
+        }
+
+        var heads = new AccessLogHead[round.Count];
+        await using (var write = new NpgsqlBatch(connection, transaction))
+        {
+            for (var i = 0; i < round.Count; i++)
+            {
+                if (round[i].Entries.Count > 0)
+                {
+                    (var insert, head) = InsertCommand(tenantId, round[i].Entries, head);
+                    write.BatchCommands.Add(insert);
+                }
+
+                heads[i] = head;
+            }
+
+            if (write.BatchCommands.Count > 0)
+            {
+                await write.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+        return heads;
+    }
+
+    /// <summary>Refuses new appends, then waits until every accepted one is written or failed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Task[] loops;
+        lock (gate)
+        {
+            disposed = true;
+            loops = [.. rounds.Values.Select(q => q.Loop)];
+        }
+
+        await Task.WhenAll(loops);
+    }
+
+    private sealed class TenantRounds
+    {
+        public Queue<PendingAppend> Pending { get; } = new();
+
+        public Task Loop { get; set; } = Task.CompletedTask;
+    }
+
+    private sealed class PendingAppend(IReadOnlyList<AccessLogEntry> entries)
+    {
+        public IReadOnlyList<AccessLogEntry> Entries { get; } = entries;
+
+        public TaskCompletionSource<AccessLogHead> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Two commands, each with a result set: the tenant's append lock (held until the transaction ends), then
+    /// the head the next entries chain on (read it with <see cref="ReadHeadAsync"/>).</summary>
+    internal static NpgsqlBatchCommand[] LockAndHeadCommands(Guid tenantId) =>
+    [
+        new("SELECT pg_advisory_xact_lock(hashtextextended('learnervault.access_log.' || $1::text, 0));") { Parameters = { new() { Value = tenantId } } },
+        new("SELECT position, hash FROM access_log WHERE tenant_id = $1 ORDER BY position DESC LIMIT 1;") { Parameters = { new() { Value = tenantId } } },
+    ];
+
+    /// <summary>The head from the current result set of <see cref="LockAndHeadCommands"/>' second command.</summary>
+    internal static async Task<AccessLogHead> ReadHeadAsync(NpgsqlDataReader reader, Guid tenantId, CancellationToken ct) =>
+        await reader.ReadAsync(ct)
+            ? new AccessLogHead(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1))
+            : new AccessLogHead(0, AccessLogChain.Genesis(tenantId));
+
+    /// <summary>The insert of <paramref name="entries"/>, chained on <paramref name="head"/>, for a transaction that holds
+    /// the tenant's append lock; and the head after them. Returns no rows.</summary>
+    /// <exception cref="ArgumentNullException">An entry is null (nothing is built).</exception>
+    internal static (NpgsqlBatchCommand Insert, AccessLogHead Head) InsertCommand(Guid tenantId, IReadOnlyList<AccessLogEntry> entries, AccessLogHead head)
+    {
         var (position, hash) = (head.Position, head.Hash);
         var positions = new long[entries.Count];
         var times = new DateTimeOffset[entries.Count];
@@ -46,30 +197,25 @@ internal sealed class PostgresAccessLogStore(NpgsqlDataSource data) : IAccessLog
             hashes[i] = hash;
         }
 
-        await using (var insert = new NpgsqlCommand($"""
+        var insert = new NpgsqlBatchCommand($"""
             INSERT INTO access_log (tenant_id, {Columns})
             SELECT @t, e.position, e.time, e.principal, e.client, e.action, e.purpose, e.learner, e.records, e.decision, e.reason, e.hash
             FROM unnest(@positions, @times, @principals, @clients, @actions, @purposes, @learners, @records, @decisions, @reasons, @hashes)
                 AS e (position, time, principal, client, action, purpose, learner, records, decision, reason, hash);
-            """, connection, transaction))
-        {
-            insert.Parameters.AddWithValue("t", tenantId);
-            insert.Parameters.AddWithValue("positions", positions);
-            insert.Parameters.AddWithValue("times", times);
-            insert.Parameters.AddWithValue("principals", entries.Select(e => e.Principal).ToArray());
-            insert.Parameters.Add(new NpgsqlParameter("clients", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = entries.Select(e => e.Client).ToArray() });
-            insert.Parameters.AddWithValue("actions", entries.Select(e => e.Action).ToArray());
-            insert.Parameters.AddWithValue("purposes", entries.Select(e => e.Purpose).ToArray());
-            insert.Parameters.Add(new NpgsqlParameter("learners", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = entries.Select(e => e.LearnerPseudonym).ToArray() });
-            insert.Parameters.AddWithValue("records", entries.Select(e => e.Records).ToArray());
-            insert.Parameters.AddWithValue("decisions", entries.Select(e => (short)e.Decision).ToArray());
-            insert.Parameters.AddWithValue("reasons", entries.Select(e => e.Reason).ToArray());
-            insert.Parameters.Add(new NpgsqlParameter("hashes", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = hashes });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return new AccessLogHead(position, hash);
+            """);
+        insert.Parameters.AddWithValue("t", tenantId);
+        insert.Parameters.AddWithValue("positions", positions);
+        insert.Parameters.AddWithValue("times", times);
+        insert.Parameters.AddWithValue("principals", entries.Select(e => e.Principal).ToArray());
+        insert.Parameters.Add(new NpgsqlParameter("clients", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = entries.Select(e => e.Client).ToArray() });
+        insert.Parameters.AddWithValue("actions", entries.Select(e => e.Action).ToArray());
+        insert.Parameters.AddWithValue("purposes", entries.Select(e => e.Purpose).ToArray());
+        insert.Parameters.Add(new NpgsqlParameter("learners", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = entries.Select(e => e.LearnerPseudonym).ToArray() });
+        insert.Parameters.AddWithValue("records", entries.Select(e => e.Records).ToArray());
+        insert.Parameters.AddWithValue("decisions", entries.Select(e => (short)e.Decision).ToArray());
+        insert.Parameters.AddWithValue("reasons", entries.Select(e => e.Reason).ToArray());
+        insert.Parameters.Add(new NpgsqlParameter("hashes", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = hashes });
+        return (insert, new AccessLogHead(position, hash));
     }
 
     public async Task<AccessLogHead> GetHeadAsync(Guid tenantId, CancellationToken cancellationToken = default)

@@ -51,7 +51,7 @@ public sealed class PostgresBackend : IStorageBackend
         Clients = clients;
         Documents = documents;
         ActivityDefinitions = definitions;
-        AccessLog = new PostgresAccessLogStore(data);
+        AccessLog = statements.AccessLog;
         Privacy = new PostgresPrivacyStore(data);
     }
 

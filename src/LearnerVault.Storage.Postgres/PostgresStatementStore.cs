@@ -35,6 +35,10 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
 
     private readonly PostgresAccessLogStore accessLog = new(data);
 
+    /// <summary>The node's access log, which statement writes append their entries to (grouped with every other append
+    /// of the node).</summary>
+    internal PostgresAccessLogStore AccessLog => accessLog;
+
     /// <summary>The node's group-commit writer (for tests).</summary>
     internal PostgresStatementWriter Writer => writer;
 
@@ -56,9 +60,11 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     }
 
     /// <inheritdoc />
-    /// <remarks>Two transactions: the entries are committed (under the access log's tenant lock) before the batch joins the
-    /// next group. Taking the log's lock inside the statement group would hold it for the whole group, across every
-    /// tenant's batches in it; the order still guarantees that no statement is stored without its entries.</remarks>
+    /// <remarks>Two transactions, each group-committed across concurrent writes: the entries are committed (in the node's
+    /// next access-log round, under the log's tenant lock) before the batch joins the next statement group. The two run
+    /// side by side for different requests. Appending the entries inside the statement group instead (one transaction,
+    /// but the log's lock, head read and inserts on the group's serial path) was tried: single-statement POSTs from 16
+    /// clients fell from 456 to 422/s; this way they stay at 447/s.</remarks>
     public async Task<StatementWrite> WriteAsync(
         Guid tenantId, IReadOnlyList<StatementRecord> batch, IReadOnlyList<AccessLogEntry> accessLogEntries, CancellationToken cancellationToken = default)
     {
@@ -595,7 +601,17 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     }
 
     /// <summary>Refuses new writes and waits for those accepted to commit (or fail).</summary>
-    public ValueTask DisposeAsync() => writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await writer.DisposeAsync();
+        }
+        finally
+        {
+            await accessLog.DisposeAsync();
+        }
+    }
 
     // ---- helpers -------------------------------------------------------------------------------------------------
 

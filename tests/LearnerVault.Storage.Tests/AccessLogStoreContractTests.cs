@@ -182,6 +182,32 @@ public abstract class AccessLogStoreContractTests : StoreContractLifetime<Access
         Assert.Equal(120, (await nodeB.Store.GetHeadAsync(Tenant, Ct)).Position);
     }
 
+    [Fact]
+    public async Task Append_ManyAtOnceOnOneNode_EachHearsTheHeadAfterItsOwnEntries()
+    {
+        // Appends that meet in one round (or one group commit) are chained in some order, and each caller's head is the
+        // position and hash of its own last entry.
+        var appends = Enumerable.Range(0, 40).Select(i => Store.AppendAsync(Tenant, i % 5 == 0 ? [] : [Entry(i), Entry(2000 + i)], Ct)).ToList();
+        var heads = await Task.WhenAll(appends);
+
+        var records = await ReadAllAsync(Store);
+        Assert.Equal(64, records.Count);
+        for (var i = 0; i < heads.Length; i++)
+        {
+            if (i % 5 == 0)
+            {
+                continue;
+            }
+
+            var last = records[(int)heads[i].Position - 1];
+            Assert.Equal(heads[i].Hash, last.Hash);
+            Assert.Equal((Entry(2000 + i).Principal, Entry(i).Principal), (last.Entry.Principal, records[(int)heads[i].Position - 2].Entry.Principal));
+        }
+
+        using var key = AccessLogSigning.ImportSigningKey(AccessLogSigning.NewSigningKey());
+        Assert.True(AccessLogVerifier.Verify(Tenant, records, [], key).IsClean);
+    }
+
     private sealed class HeadComparer : IEqualityComparer<AccessLogHead>
     {
         public bool Equals(AccessLogHead? x, AccessLogHead? y) =>
