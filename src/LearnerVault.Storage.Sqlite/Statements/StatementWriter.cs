@@ -10,7 +10,8 @@ namespace LearnerVault.Storage.Sqlite;
 /// (<see cref="SerialWriter"/>). It applies each inside its own SAVEPOINT within one transaction, commits once (one WAL
 /// sync for the whole group), publishes the new statements to the <see cref="RecentIndex"/>, and only then completes
 /// the callers' tasks. A write that fails is rolled back to its savepoint and fails alone; the others in the group
-/// commit. Between groups, once enough recent statements have gathered, it merges them into a new segment of the id
+/// commit. A statement batch may bring the access-log entries of its decision: they go in a savepoint of their own just
+/// before the batch's, so they commit with it and stay if the batch alone is rolled back. Between groups, once enough recent statements have gathered, it merges them into a new segment of the id
 /// and postings tables.
 /// </summary>
 /// <remarks>One writer rather than a connection per store: SQLite lets one transaction write the file at a time, so
