@@ -11,16 +11,21 @@ namespace LearnerVault.Storage.Postgres;
 /// (tenant_id, position) backs this up: two appends at one position cannot both commit. Within a node, concurrent appends
 /// of a tenant are group-committed (<see cref="AppendAsync"/>).
 /// </summary>
-internal sealed class PostgresAccessLogStore(NpgsqlDataSource data) : IAccessLogStore, IAsyncDisposable
+internal sealed class PostgresAccessLogStore : IAccessLogStore, IAsyncDisposable
 {
     private const string Columns = "position, time, principal, client, action, purpose, learner, records, decision, reason, hash";
 
     /// <summary>Entries written in one transaction at most (a single larger append still goes alone).</summary>
     private const int MaxEntriesPerRound = 10_000;
 
-    private readonly object gate = new();
-    private readonly Dictionary<Guid, TenantRounds> rounds = [];
-    private bool disposed;
+    private readonly NpgsqlDataSource data;
+    private readonly TenantGroupCommit<PendingAppend> rounds;
+
+    public PostgresAccessLogStore(NpgsqlDataSource data)
+    {
+        this.data = data;
+        rounds = new(nameof(PostgresAccessLogStore), CommitRoundAsync, p => p.Entries.Count, int.MaxValue, MaxEntriesPerRound);
+    }
 
     /// <inheritdoc />
     /// <remarks>Group commit per tenant: appends that arrive while one is being written are written together in the next
@@ -37,60 +42,27 @@ internal sealed class PostgresAccessLogStore(NpgsqlDataSource data) : IAccessLog
 
         cancellationToken.ThrowIfCancellationRequested();
         var pending = new PendingAppend(entries);
-        lock (gate)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (!rounds.TryGetValue(tenantId, out var queue))
-            {
-                queue = new TenantRounds();
-                rounds.Add(tenantId, queue);
-                queue.Loop = Task.Run(() => RunAsync(tenantId, queue), CancellationToken.None);
-            }
-
-            queue.Pending.Enqueue(pending);
-        }
-
+        rounds.Enqueue(tenantId, pending);
         return pending.Completion.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Writes the tenant's rounds until nothing is pending, then leaves (the next append starts a new loop).</summary>
-    private async Task RunAsync(Guid tenantId, TenantRounds queue)
+    /// <summary>One round (<see cref="AppendRoundAsync"/>); completes every caller's task, never throws.</summary>
+    private async Task CommitRoundAsync(Guid tenantId, List<PendingAppend> round)
     {
-        var round = new List<PendingAppend>();
-        while (true)
+        try
         {
-            round.Clear();
-            lock (gate)
+            var heads = await AppendRoundAsync(tenantId, round);
+            for (var i = 0; i < round.Count; i++)
             {
-                var entries = 0;
-                while (queue.Pending.TryPeek(out var next) && (round.Count == 0 || entries + next.Entries.Count <= MaxEntriesPerRound))
-                {
-                    round.Add(queue.Pending.Dequeue());
-                    entries += next.Entries.Count;
-                }
-
-                if (round.Count == 0)
-                {
-                    rounds.Remove(tenantId);
-                    return;
-                }
+                round[i].Completion.TrySetResult(heads[i]);
             }
-
-            try
+        }
+        catch (Exception exception)
+        {
+            // Nothing of the round is committed.
+            foreach (var pending in round)
             {
-                var heads = await AppendRoundAsync(tenantId, round);
-                for (var i = 0; i < round.Count; i++)
-                {
-                    round[i].Completion.TrySetResult(heads[i]);
-                }
-            }
-            catch (Exception exception)
-            {
-                // Nothing of the round is committed.
-                foreach (var pending in round)
-                {
-                    pending.Completion.TrySetException(exception);
-                }
+                pending.Completion.TrySetException(exception);
             }
         }
     }
@@ -138,24 +110,7 @@ internal sealed class PostgresAccessLogStore(NpgsqlDataSource data) : IAccessLog
     }
 
     /// <summary>Refuses new appends, then waits until every accepted one is written or failed.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        Task[] loops;
-        lock (gate)
-        {
-            disposed = true;
-            loops = [.. rounds.Values.Select(q => q.Loop)];
-        }
-
-        await Task.WhenAll(loops);
-    }
-
-    private sealed class TenantRounds
-    {
-        public Queue<PendingAppend> Pending { get; } = new();
-
-        public Task Loop { get; set; } = Task.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => rounds.DisposeAsync();
 
     private sealed class PendingAppend(IReadOnlyList<AccessLogEntry> entries)
     {

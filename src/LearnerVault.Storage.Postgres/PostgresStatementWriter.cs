@@ -21,7 +21,7 @@ namespace LearnerVault.Storage.Postgres;
 /// before its batch is written is dropped (its task is cancelled at once); once written, it shares the group's outcome.
 /// <see cref="DisposeAsync"/> refuses new writes and waits until every accepted one is done.
 /// </summary>
-internal sealed class PostgresStatementWriter(NpgsqlDataSource data, PostgresStatementWriter.BatchWriter writeBatch) : IAsyncDisposable
+internal sealed class PostgresStatementWriter : IAsyncDisposable
 {
     /// <summary>Callers per transaction: each released savepoint that wrote keeps a subtransaction id until COMMIT, and
     /// PostgreSQL caches 64 per backend (beyond that, every snapshot elsewhere has to consult pg_subtrans).</summary>
@@ -45,10 +45,17 @@ internal sealed class PostgresStatementWriter(NpgsqlDataSource data, PostgresSta
     public delegate Task<IReadOnlyList<WriteOutcome>> BatchWriter(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<StatementRecord> batch, bool lockTenant);
 
-    private readonly object gate = new();
-    private readonly Dictionary<Guid, TenantQueue> tenants = [];
-    private bool disposed;
+    private readonly NpgsqlDataSource data;
+    private readonly BatchWriter writeBatch;
+    private readonly TenantGroupCommit<Request> groups;
     private long groupsCommitted;
+
+    public PostgresStatementWriter(NpgsqlDataSource data, BatchWriter writeBatch)
+    {
+        this.data = data;
+        this.writeBatch = writeBatch;
+        groups = new(nameof(PostgresStatementWriter), CommitGroupAsync, r => r.Batch.Count, MaxCallersPerGroup, MaxStatementsPerGroup);
+    }
 
     /// <summary>Transactions committed so far (for tests: fewer than the writes means writes were grouped).</summary>
     internal long GroupsCommitted => Interlocked.Read(ref groupsCommitted);
@@ -57,49 +64,9 @@ internal sealed class PostgresStatementWriter(NpgsqlDataSource data, PostgresSta
     public Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
     {
         var request = new Request(batch, cancellationToken);
-        lock (gate)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (!tenants.TryGetValue(tenantId, out var queue))
-            {
-                queue = new TenantQueue();
-                tenants.Add(tenantId, queue);
-                queue.Loop = Task.Run(() => RunAsync(tenantId, queue), CancellationToken.None);
-            }
-
-            queue.Pending.Enqueue(request);
-        }
-
+        groups.Enqueue(tenantId, request);
         request.ListenForCancellation();
         return request.Completion.Task;
-    }
-
-    /// <summary>Writes the tenant's groups until its queue is empty, then leaves (the next write starts a new loop).</summary>
-    private async Task RunAsync(Guid tenantId, TenantQueue queue)
-    {
-        var group = new List<Request>();
-        while (true)
-        {
-            group.Clear();
-            lock (gate)
-            {
-                var statements = 0;
-                while (group.Count < MaxCallersPerGroup && queue.Pending.TryPeek(out var next)
-                       && (group.Count == 0 || statements + next.Batch.Count <= MaxStatementsPerGroup))
-                {
-                    group.Add(queue.Pending.Dequeue());
-                    statements += next.Batch.Count;
-                }
-
-                if (group.Count == 0)
-                {
-                    tenants.Remove(tenantId);
-                    return;
-                }
-            }
-
-            await CommitGroupAsync(tenantId, group);
-        }
     }
 
     /// <summary>One transaction for the group; completes every caller's task, never throws.</summary>
@@ -186,24 +153,7 @@ internal sealed class PostgresStatementWriter(NpgsqlDataSource data, PostgresSta
     }
 
     /// <summary>Refuses new writes, then waits until every accepted write has committed or failed.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        Task[] loops;
-        lock (gate)
-        {
-            disposed = true;
-            loops = [.. tenants.Values.Select(q => q.Loop)];
-        }
-
-        await Task.WhenAll(loops);
-    }
-
-    private sealed class TenantQueue
-    {
-        public Queue<Request> Pending { get; } = new();
-
-        public Task Loop { get; set; } = Task.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => groups.DisposeAsync();
 
     /// <summary>A caller's batch: queued, then either started (written by a group) or cancelled, never both.</summary>
     private sealed class Request(IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
