@@ -49,14 +49,8 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     /// honoured until the batch is written; after that the task completes with the group's outcome.</remarks>
     public Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        foreach (var statement in batch)
-        {
-            StoreArguments.Check(statement);
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        return batch.Count == 0 ? Task.FromResult<IReadOnlyList<WriteOutcome>>([]) : writer.WriteAsync(tenantId, batch, cancellationToken);
+        StoreArguments.Check(batch);
+        return WriteCheckedAsync(tenantId, batch, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -68,12 +62,7 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
     public async Task<StatementWrite> WriteAsync(
         Guid tenantId, IReadOnlyList<StatementRecord> batch, IReadOnlyList<AccessLogEntry> accessLogEntries, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        foreach (var statement in batch)
-        {
-            StoreArguments.Check(statement);
-        }
-
+        StoreArguments.Check(batch);
         ArgumentNullException.ThrowIfNull(accessLogEntries);
         AccessLogHead head;
         try
@@ -82,11 +71,18 @@ internal sealed class PostgresStatementStore(NpgsqlDataSource data, TimeProvider
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            throw new AccessLogAppendException("The access-log entries of the write could not be appended; nothing was stored.", exception);
+            throw new AccessLogAppendException(exception);
         }
 
-        var outcomes = await WriteAsync(tenantId, batch, cancellationToken);
-        return new StatementWrite(outcomes, head);
+        return new StatementWrite(await WriteCheckedAsync(tenantId, batch, cancellationToken), head);
+    }
+
+    /// <summary>A batch whose arguments were checked (<see cref="StoreArguments.Check(IReadOnlyList{StatementRecord})"/>)
+    /// joins the tenant's next group.</summary>
+    private Task<IReadOnlyList<WriteOutcome>> WriteCheckedAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return batch.Count == 0 ? Task.FromResult<IReadOnlyList<WriteOutcome>>([]) : writer.WriteAsync(tenantId, batch, cancellationToken);
     }
 
     /// <summary>One caller's batch within a group's transaction, in two round trips: (1) [the tenant's lock,] the

@@ -86,8 +86,16 @@ public sealed record StatementWrite(IReadOnlyList<WriteOutcome> Outcomes, Access
 /// stored (the write is refused for want of its trace).</summary>
 public sealed class AccessLogAppendException : Exception
 {
+    private const string DefaultMessage = "The access-log entries of the write could not be appended; nothing was stored.";
+
     public AccessLogAppendException()
-        : base("The access-log entries of the write could not be appended; nothing was stored.")
+        : base(DefaultMessage)
+    {
+    }
+
+    /// <summary>The append failed with <paramref name="innerException"/>.</summary>
+    public AccessLogAppendException(Exception innerException)
+        : base(DefaultMessage, innerException)
     {
     }
 

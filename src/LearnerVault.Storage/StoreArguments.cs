@@ -6,6 +6,16 @@ namespace LearnerVault.Storage;
 /// </summary>
 internal static class StoreArguments
 {
+    /// <summary>A batch to write: not null, and each statement as <see cref="Check(StatementRecord)"/> says.</summary>
+    public static void Check(IReadOnlyList<StatementRecord> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        foreach (var statement in batch)
+        {
+            Check(statement);
+        }
+    }
+
     /// <summary>A statement to write: no null parts, every term storable (see <see cref="StoredTerm.From"/>), every attachment keyed, the learner (if any) not empty.</summary>
     /// <exception cref="ArgumentNullException">The statement or one of its parts is null.</exception>
     /// <exception cref="ArgumentException">A term cannot be stored, an attachment's hash key is empty, or the learner is empty.</exception>

@@ -29,7 +29,7 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
     /// the task completes normally.</remarks>
     public Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken = default)
     {
-        CheckBatch(batch);
+        StoreArguments.Check(batch);
         if (batch.Count == 0)
         {
             return Task.FromResult<IReadOnlyList<WriteOutcome>>([]);
@@ -44,20 +44,11 @@ public sealed class SqliteStatementStore : IStatementStore, IAsyncDisposable
     public async Task<StatementWrite> WriteAsync(
         Guid tenantId, IReadOnlyList<StatementRecord> batch, IReadOnlyList<AccessLogEntry> accessLogEntries, CancellationToken cancellationToken = default)
     {
-        CheckBatch(batch);
+        StoreArguments.Check(batch);
         ArgumentNullException.ThrowIfNull(accessLogEntries);
         var result = await writer.WriteAsync(
             tenantId, batch, _ => SqliteAccessLogStore.Append(storeWriter, tenantId, accessLogEntries), cancellationToken);
         return new StatementWrite(result.Outcomes, result.AccessLogHead!);
-    }
-
-    private static void CheckBatch(IReadOnlyList<StatementRecord> batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        foreach (var statement in batch)
-        {
-            StoreArguments.Check(statement);
-        }
     }
 
     public async Task<IReadOnlyList<StoredAttachment>> GetAttachmentsAsync(

@@ -311,7 +311,7 @@ internal sealed class StatementWriter : IAsyncDisposable
                     var logged = RunWork(appendToLog);
                     if (logged is Exception failure)
                     {
-                        results[i] = new AccessLogAppendException("The access-log entries of the write could not be appended; nothing was stored.", failure);
+                        results[i] = new AccessLogAppendException(failure);
                         continue;
                     }
 
@@ -836,7 +836,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         public Guid TenantId { get; } = tenantId;
 
         /// <summary>The access-log append to run before the batch, in the same transaction; null for none.</summary>
-        public Func<SqliteConnection, object?>? AccessLog { get; } = accessLog is null ? null : connection => accessLog(connection);
+        public Func<SqliteConnection, object?>? AccessLog { get; } = accessLog;
 
         public IReadOnlyList<StatementRecord> Batch { get; } = batch;
 
