@@ -88,7 +88,7 @@ public sealed partial class SqliteBackend : IStorageBackend
             readers = new SqliteReaderPool(dataPath, options.Readers);
             var tenants = new TenantDirectory();
             var recent = RecentIndex.Load(writerConnection);
-            writer = new StatementWriter(writerConnection, timeProvider, recent, options.MergeThreshold);
+            writer = new StatementWriter(writerConnection, timeProvider, recent, options.MergeThreshold, options.MergeStep);
             // One tenant directory for every store: tenant numbers never change, so one cache serves all.
             // Every other store's writes go through the same writer: one transaction on the file at a time, group-committed.
             var storeWriter = new SerialWriter(writer, timeProvider);
@@ -146,4 +146,7 @@ internal sealed record SqliteBackendOptions
 
     /// <summary>Recent statements that trigger a merge; null: adaptive (see <see cref="StatementWriter"/>).</summary>
     public int? MergeThreshold { get; init; }
+
+    /// <summary>Merge rows per step; null: in proportion to each group's statements (see <see cref="StatementWriter"/>).</summary>
+    public int? MergeStep { get; init; }
 }

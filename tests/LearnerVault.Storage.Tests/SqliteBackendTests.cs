@@ -258,14 +258,18 @@ public sealed class SqliteBackendTests : IDisposable
     /// A merge writes its segment from the memory index, not from the statements table: the segments must still say
     /// exactly what that table implies. Two tenants and two clients (chunks break at tenant changes), more postings per
     /// merge than one chunk holds, and terms inherited late, both by a recent statement and by an already merged one.
+    /// With steps of 1,000 rows each merge spans many groups, and writes come between its steps.
     /// </summary>
-    [Fact]
-    public async Task Merge_FromTheMemoryIndex_WritesExactlyTheIdsPostingsAndCountsTheStatementsTableImplies()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1000)]
+    public async Task Merge_FromTheMemoryIndex_WritesExactlyTheIdsPostingsAndCountsTheStatementsTableImplies(int? step)
     {
         var tenants = new[] { Guid.NewGuid(), Guid.NewGuid() };
         var random = new Random(7);
         var early = new Dictionary<Guid, StatementRecord>();
-        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, new SqliteBackendOptions { MergeThreshold = 3000 }))
+        var options = new SqliteBackendOptions { MergeThreshold = 3000, MergeStep = step };
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, options))
         {
             for (var round = 0; round < 4; round++)
             {
@@ -301,8 +305,110 @@ public sealed class SqliteBackendTests : IDisposable
         }
 
         using var connection = OpenRaw(DataFile);
-        var floor = Scalar(connection, "SELECT max(last_seq) FROM segments;");
         Assert.True(Scalar(connection, "SELECT count(*) FROM segments;") >= 2);
+        var expectedPostings = AssertSegmentsAreWhatTheStatementsTableImplies(connection);
+
+        // Not vacuous: the referrers merged before their targets arrived (last, still recent) hold the targets' term.
+        byte[] lateTerm = [(byte)TermKind.Agent, .. Term(TermKind.Agent, "early-target").Hash!];
+        Assert.Equal(2, expectedPostings.Count(p => p.Contains(Convert.ToHexString(lateTerm), StringComparison.Ordinal)));
+        Assert.True(expectedPostings.Count > 2 * 8192, "a merge should span more than one chunk");
+    }
+
+    /// <summary>
+    /// A merge cut short (a crash between its steps) leaves rows of a segment that no <c>segments</c> row publishes. The
+    /// next merge takes the same segment id and covers at least the same statements: it writes those rows again
+    /// without failing on them and publishes the segment exactly as the statements table implies.
+    /// </summary>
+    [Fact]
+    public async Task Merge_AfterAMergeCutShort_WritesOverItsLeftoverRowsAndPublishesAnExactSegment()
+    {
+        var tenant = Guid.NewGuid();
+        var random = new Random(11);
+        IndexTerm[] Terms() => [Term(TermKind.Verb, "verb" + random.Next(3)), Term(TermKind.Agent, "agent" + random.Next(50))];
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, new SqliteBackendOptions { MergeThreshold = 1_000_000 }))
+        {
+            for (var batch = 0; batch < 4; batch++)
+            {
+                await backend.Statements.WriteAsync(tenant, Enumerable.Range(0, 50).Select(_ => Statement(Terms())).ToArray(), Ct);
+            }
+        }
+
+        using (var connection = SqliteConnections.Open(DataFile, ConnectionRole.Writer))
+        {
+            Assert.Equal(0, Scalar(connection, "SELECT count(*) FROM segments;"));
+            // What the interrupted merge had written: the ids and postings of the first 120 statements, in segment 1.
+            SqliteConnections.Execute(connection, """
+                INSERT INTO statement_ids (tenant_no, id, seq) SELECT tenant_no, id, seq FROM statements ORDER BY seq LIMIT 120;
+                INSERT INTO statement_terms (segment, tenant_no, term, seq)
+                SELECT 1, s.tenant_no, substr(s.terms, k.value * 17 + 1, 17), s.seq
+                FROM (SELECT * FROM statements ORDER BY seq LIMIT 120) AS s
+                CROSS JOIN json_each('[0, 1]') AS k;
+                """);
+            Assert.Equal(240, Scalar(connection, "SELECT count(*) FROM statement_terms;"));
+        }
+
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, new SqliteBackendOptions { MergeThreshold = 250, MergeStep = 50 }))
+        {
+            await backend.Statements.WriteAsync(tenant, Enumerable.Range(0, 50).Select(_ => Statement(Terms())).ToArray(), Ct);
+            var verb = Term(TermKind.Verb, "verb1");
+            await backend.Statements.WriteAsync(tenant, [Statement(verb)], Ct);
+            var page = await backend.Statements.QueryAsync(tenant, new StatementQuery { Terms = [verb], Limit = 1000 }, Ct);
+            using var raw = OpenRaw(DataFile);
+            Assert.Equal(
+                Scalar(raw, $"SELECT count(*) FROM statements WHERE instr(terms, x'{Convert.ToHexString([(byte)TermKind.Verb, .. verb.Hash!])}') > 0;"),
+                page.Statements.Count);
+        }
+
+        using var data = OpenRaw(DataFile);
+        Assert.Equal(1, Scalar(data, "SELECT count(*) FROM segments;"));
+        Assert.Equal(1, Scalar(data, "SELECT min(id) FROM segments;"));
+        Assert.Equal(250, Scalar(data, "SELECT sum(size) FROM segments;"));
+        AssertSegmentsAreWhatTheStatementsTableImplies(data);
+    }
+
+    /// <summary>
+    /// A statement of the merge under way inherits a term (its target arrives after the merge took its snapshot): reads
+    /// find it by that term meanwhile, and the published segment holds the posting and counts it once.
+    /// </summary>
+    [Fact]
+    public async Task Merge_UnderWay_TakesTermsInheritedByItsStatementsMeanwhile()
+    {
+        var tenant = Guid.NewGuid();
+        var inherited = Term(TermKind.Activity, "target-activity");
+        var target = Statement(Term(TermKind.Verb, "target"), inherited);
+        var referrer = Statement(Term(TermKind.Verb, "refers")) with { RefTarget = target.Id };
+        var options = new SqliteBackendOptions { MergeThreshold = 2000, MergeStep = 10 };
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, options))
+        {
+            // One group of 2,000 starts a merge of about 8,000 rows, ten per transaction.
+            await backend.Statements.WriteAsync(tenant, [referrer, .. Enumerable.Range(0, 1999).Select(i => Statement(Term(TermKind.Agent, "a" + (i % 40))))], Ct);
+            await backend.Statements.WriteAsync(tenant, [target], Ct);
+            using (var raw = OpenRaw(DataFile))
+            {
+                Assert.Equal(0, Scalar(raw, "SELECT count(*) FROM segments;"));
+            }
+
+            var page = await backend.Statements.QueryAsync(tenant, new StatementQuery { Terms = [inherited], Limit = 10 }, Ct);
+            Assert.Equal([target.Id, referrer.Id], page.Statements.Select(s => s.Id));
+        }
+
+        using var connection = OpenRaw(DataFile);
+        Assert.Equal(2000, Scalar(connection, "SELECT sum(size) FROM segments;"));
+        var postings = AssertSegmentsAreWhatTheStatementsTableImplies(connection);
+        byte[] term = [(byte)TermKind.Activity, .. inherited.Hash!];
+        Assert.Single(postings, p => p.Contains(Convert.ToHexString(term), StringComparison.Ordinal));
+
+        await using var reopened = SqliteBackend.Open(folder.Path, masterKey, time);
+        var merged = await reopened.Statements.QueryAsync(tenant, new StatementQuery { Terms = [inherited], Limit = 10 }, Ct);
+        Assert.Equal([target.Id, referrer.Id], merged.Statements.Select(s => s.Id));
+    }
+
+    /// <summary>After a graceful stop (which finishes a merge under way): the published segments cover every statement up
+    /// to the last one's end, and the tables hold exactly their ids, postings and term counts, nothing more. Returns the
+    /// postings, as "tenant term seq".</summary>
+    private static List<string> AssertSegmentsAreWhatTheStatementsTableImplies(SqliteConnection connection)
+    {
+        var floor = Scalar(connection, "SELECT max(last_seq) FROM segments;");
         Assert.Equal(Scalar(connection, $"SELECT count(*) FROM statements WHERE seq <= {floor};"), Scalar(connection, "SELECT sum(size) FROM segments;"));
         Assert.True(Scalar(connection, $"SELECT count(*) FROM statements WHERE seq > {floor};") > 0, "some statements should still be recent");
 
@@ -330,11 +436,7 @@ public sealed class SqliteBackendTests : IDisposable
         Assert.Equal(expectedPostings.Order(), Rows(connection, "SELECT tenant_no, hex(term), seq FROM statement_terms;").Order());
         var expectedCounts = expectedPostings.GroupBy(p => p[..p.LastIndexOf(' ')]).Select(g => $"{g.Key} {g.Count()}");
         Assert.Equal(expectedCounts.Order(), Rows(connection, "SELECT tenant_no, hex(term), n FROM term_counts;").Order());
-
-        // Not vacuous: the referrers merged before their targets arrived (last, still recent) hold the targets' term.
-        byte[] lateTerm = [(byte)TermKind.Agent, .. Term(TermKind.Agent, "early-target").Hash!];
-        Assert.Equal(2, expectedPostings.Count(p => p.Contains(Convert.ToHexString(lateTerm), StringComparison.Ordinal)));
-        Assert.True(expectedPostings.Count > 2 * 8192, "a merge should span more than one chunk");
+        return expectedPostings;
     }
 
     private static List<string> Rows(SqliteConnection connection, string sql)

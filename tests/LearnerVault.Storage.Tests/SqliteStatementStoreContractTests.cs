@@ -31,3 +31,10 @@ public sealed class SqliteMergedStatementStoreContractTests : SqliteStatementSto
 {
     private protected override SqliteBackendOptions Options => new() { MergeThreshold = 1 };
 }
+
+/// <summary>The same contract with merges in steps of one row: a merge starts after every commit and spans many of the
+/// later groups, so reads, writes and terms inherited late also meet a merge under way.</summary>
+public sealed class SqliteSteppedMergeStatementStoreContractTests : SqliteStatementStoreContractTests
+{
+    private protected override SqliteBackendOptions Options => new() { MergeThreshold = 1, MergeStep = 1 };
+}

@@ -12,7 +12,8 @@ namespace LearnerVault.Storage.Sqlite;
 /// <c>statement_ids</c> / <c>statement_terms</c> in bulk (sorted, appended pages) once enough have gathered, and the
 /// index is rebuilt from the statements table at open, so nothing durable depends on memory.
 /// <para>Readers use the memory for seq &gt; <see cref="Floor"/> and the tables for seq &lt;= Floor. The floor moves
-/// only after a merge has committed, so the tables always hold everything at or below it.</para>
+/// only after a merge has committed, so the tables always hold everything at or below it; statements stored while a
+/// merge is under way join the memory as usual and stay when it forgets the merged ones.</para>
 /// <para>Only the writer thread mutates, always under the lock; readers read under the lock; the writer may read
 /// without it, since nobody else writes.</para>
 /// </remarks>
@@ -93,17 +94,42 @@ internal sealed class RecentIndex
         }
     }
 
-    /// <summary>After a merge up to <paramref name="mergedThrough"/> has committed, forgets everything (writer only).
-    /// The dictionaries keep their capacity: the next merge cycle fills them to about the same size again, and growing
-    /// them afresh each cycle allocated arrays of megabytes on the large-object heap, whose budget then forced full
-    /// collections.</summary>
-    public void Reset(long mergedThrough)
+    /// <summary>After a merge up to <paramref name="mergedThrough"/> has committed, forgets the statements it merged and
+    /// keeps those stored since it began (writer only). The dictionaries keep their capacity: the next merge cycle fills
+    /// them to about the same size again, and growing them afresh each cycle allocated arrays of megabytes on the
+    /// large-object heap, whose budget then forced full collections.</summary>
+    public void Forget(long mergedThrough)
     {
         lock (gate)
         {
-            ids.Clear();
-            postings.Clear();
             Floor = mergedThrough;
+            if (!ids.Values.Any(entry => entry.Seq > mergedThrough))
+            {
+                ids.Clear();
+                postings.Clear();
+                return;
+            }
+
+            foreach (var (key, entry) in ids)
+            {
+                if (entry.Seq <= mergedThrough)
+                {
+                    ids.Remove(key);
+                }
+            }
+
+            foreach (var (key, list) in postings)
+            {
+                var merged = UpperBound(list, mergedThrough);
+                if (merged == list.Count)
+                {
+                    postings.Remove(key);
+                }
+                else if (merged > 0)
+                {
+                    list.RemoveRange(0, merged);
+                }
+            }
         }
     }
 

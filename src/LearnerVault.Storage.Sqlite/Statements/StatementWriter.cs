@@ -11,8 +11,12 @@ namespace LearnerVault.Storage.Sqlite;
 /// sync for the whole group), publishes the new statements to the <see cref="RecentIndex"/>, and only then completes
 /// the callers' tasks. A write that fails is rolled back to its savepoint and fails alone; the others in the group
 /// commit. A statement batch may bring the access-log entries of its decision: they go in a savepoint of their own just
-/// before the batch's, so they commit with it and stay if the batch alone is rolled back. Between groups, once enough recent statements have gathered, it merges them into a new segment of the id
-/// and postings tables.
+/// before the batch's, so they commit with it and stay if the batch alone is rolled back.
+/// <para>Once enough recent statements have gathered, it merges them into a new segment of the id and postings tables
+/// (<see cref="SegmentMerge"/>), a step at a time: each group's transaction carries a share of the merge's rows in
+/// proportion to its statements, the writer advances the merge in transactions of its own while its queue is empty,
+/// and a last transaction publishes the segment. A merge in one piece held every write back for as long as it took
+/// (about 0.4 s for 30,000 statements, during which the request threads ran out of work).</para>
 /// </summary>
 /// <remarks>One writer rather than a connection per store: SQLite lets one transaction write the file at a time, so
 /// several write connections only took turns at the file lock, each with its own WAL sync, and a connection that found
@@ -30,6 +34,7 @@ internal sealed class StatementWriter : IAsyncDisposable
     private readonly TimeProvider timeProvider;
     private readonly RecentIndex recent;
     private readonly int? fixedMergeThreshold;
+    private readonly int? fixedMergeStep;
     private readonly Thread thread;
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -78,12 +83,17 @@ internal sealed class StatementWriter : IAsyncDisposable
     private long mergedStatements;
     private int disposed;
 
-    public StatementWriter(SqliteConnection connection, TimeProvider timeProvider, RecentIndex recent, int? fixedMergeThreshold = null)
+    /// <summary>The merge under way, if any (writer thread only).</summary>
+    private SegmentMerge? merge;
+
+    public StatementWriter(
+        SqliteConnection connection, TimeProvider timeProvider, RecentIndex recent, int? fixedMergeThreshold = null, int? fixedMergeStep = null)
     {
         this.connection = connection;
         this.timeProvider = timeProvider;
         this.recent = recent;
         this.fixedMergeThreshold = fixedMergeThreshold;
+        this.fixedMergeStep = fixedMergeStep;
 
         using (var max = connection.CreateCommand())
         {
@@ -170,6 +180,18 @@ internal sealed class StatementWriter : IAsyncDisposable
     /// fewer statements each.</remarks>
     private int MergeThreshold => fixedMergeThreshold ?? (int)Math.Clamp(mergedStatements / 10, 20_000, 30_000);
 
+    /// <summary>The merge rows a group of <paramref name="statements"/> carries: enough that the merge is done by the time
+    /// half a threshold's worth of new statements has come (so the memory index stays within about 1.5 thresholds), and
+    /// at least <see cref="MinMergeStep"/> (a step has a fixed cost).</summary>
+    private int MergeStep(int statements) =>
+        fixedMergeStep ?? (int)Math.Clamp(merge!.Records * statements / Math.Max(1, MergeThreshold / 2), MinMergeStep, int.MaxValue);
+
+    /// <summary>Merge rows per transaction of the merge's own, while the queue is empty: about 8 ms of work, so a write
+    /// that arrives meanwhile waits little more than it would for a commit.</summary>
+    private int IdleMergeStep => fixedMergeStep ?? 8192;
+
+    private const int MinMergeStep = 1024;
+
     public async Task<IReadOnlyList<WriteOutcome>> WriteAsync(Guid tenantId, IReadOnlyList<StatementRecord> batch, CancellationToken cancellationToken) =>
         (await WriteAsync(tenantId, batch, null, cancellationToken)).Outcomes;
 
@@ -224,7 +246,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         var group = new List<WriterItem>();
         try
         {
-            while (WaitToRead(reader))
+            while (true)
             {
                 group.Clear();
                 var statements = 0;
@@ -242,12 +264,30 @@ internal sealed class StatementWriter : IAsyncDisposable
 
                 if (group.Count > 0)
                 {
-                    CommitGroup(group);
+                    CommitGroup(group, statements);
+                }
+                else if (merge is not null)
+                {
+                    // Nothing queued: the merge goes on in a transaction of its own (also while closing, so that a
+                    // graceful stop leaves the segment whole).
+                    StepMergeAlone();
+                }
+                else if (WaitToRead(reader))
+                {
+                    continue;
+                }
+                else
+                {
+                    break;
                 }
 
-                if (recent.Count >= MergeThreshold)
+                if (merge is { RowsWritten: true })
                 {
-                    Merge();
+                    FinishMerge();
+                }
+                else if (merge is null && recent.Count >= MergeThreshold)
+                {
+                    StartMerge();
                 }
 
                 checkpointer.Nudge();
@@ -289,13 +329,19 @@ internal sealed class StatementWriter : IAsyncDisposable
         return task.GetAwaiter().GetResult();
     }
 
-    private void CommitGroup(List<WriterItem> group)
+    private void CommitGroup(List<WriterItem> group, int statements)
     {
         var results = new object?[group.Count];
         Volatile.Write(ref inFlightFrom, lastStored + 1);
+        var stepped = false;
         try
         {
             begin.ExecuteNonQuery();
+            if (merge is { RowsWritten: false })
+            {
+                stepped = StepMergeInGroup(MergeStep(statements));
+            }
+
             for (var i = 0; i < group.Count; i++)
             {
                 if (group[i] is WorkItem work)
@@ -344,6 +390,23 @@ internal sealed class StatementWriter : IAsyncDisposable
             }
 
             commit.ExecuteNonQuery();
+            if (merge is not null)
+            {
+                if (stepped)
+                {
+                    merge.Committed();
+                }
+
+                // Terms inherited by statements of the merge's snapshot: it writes them when it finishes.
+                foreach (var (tenant, seq, term) in groupTerms)
+                {
+                    if (seq <= merge.Through)
+                    {
+                        merge.AddLate(tenant, seq, term);
+                    }
+                }
+            }
+
             // Published before any caller hears of success, so a read after the acknowledgement sees the statements.
             recent.Publish(groupStatements, groupTerms);
         }
@@ -731,39 +794,95 @@ internal sealed class StatementWriter : IAsyncDisposable
         return referrers;
     }
 
-    /// <summary>
-    /// Moves the recent statements into a new segment: their ids into <c>statement_ids</c>, their postings into
-    /// <c>statement_terms</c> and their term counts into <c>term_counts</c>, from the memory index in key order
-    /// (<see cref="SegmentRows"/>), in one transaction; then the memory index starts afresh. A failed merge changes
-    /// nothing and is tried again later.
-    /// </summary>
-    private void Merge()
+    /// <summary>Begins merging every recent statement into a new segment (<see cref="SegmentMerge"/>); writer thread,
+    /// between transactions.</summary>
+    private void StartMerge()
     {
-        var through = lastStored;
-        var size = recent.Count;
         try
         {
-            begin.ExecuteNonQuery();
-            long segment;
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "INSERT INTO segments (first_seq, last_seq, size) VALUES ($first, $last, $size) RETURNING id;";
-                command.Parameters.AddWithValue("$first", recent.Floor + 1);
-                command.Parameters.AddWithValue("$last", through);
-                command.Parameters.AddWithValue("$size", size);
-                segment = (long)command.ExecuteScalar()!;
-            }
+            merge = SegmentMerge.Start(connection, recent, lastStored);
+        }
+        catch (SqliteException)
+        {
+            // Tried again after the next group. Writes are unaffected.
+            merge = null;
+        }
+    }
 
-            SegmentRows.Write(connection, recent, segment);
-            commit.ExecuteNonQuery();
-            recent.Reset(through);
-            mergedStatements += size;
+    /// <summary>One step of the merge first in the group's transaction, in a savepoint of its own: if it fails, the
+    /// merge is dropped and the group goes on as if it had not been tried.</summary>
+    private bool StepMergeInGroup(int budget)
+    {
+        savepoint.ExecuteNonQuery();
+        try
+        {
+            merge!.Step(budget);
+            release.ExecuteNonQuery();
+            return true;
         }
         catch (Exception exception) when (exception is SqliteException or ArgumentOutOfRangeException)
         {
-            // Keep the statements in memory; the next merge retries. Writes are unaffected.
-            TryRollback();
+            if (connection.IsAutoCommit())
+            {
+                // SQLite ended the transaction itself (I/O, disk full): start the group's afresh.
+                begin.ExecuteNonQuery();
+            }
+            else
+            {
+                rollbackToSavepoint.ExecuteNonQuery();
+                release.ExecuteNonQuery();
+            }
+
+            AbandonMerge();
+            return false;
         }
+    }
+
+    private void StepMergeAlone()
+    {
+        try
+        {
+            begin.ExecuteNonQuery();
+            merge!.Step(IdleMergeStep);
+            commit.ExecuteNonQuery();
+            merge.Committed();
+        }
+        catch (Exception exception) when (exception is SqliteException or ArgumentOutOfRangeException)
+        {
+            TryRollback();
+            AbandonMerge();
+        }
+    }
+
+    /// <summary>Publishes the segment (counts and <c>segments</c> row in one transaction); then the memory index forgets
+    /// the merged statements.</summary>
+    private void FinishMerge()
+    {
+        try
+        {
+            begin.ExecuteNonQuery();
+            merge!.Finish();
+            commit.ExecuteNonQuery();
+        }
+        catch (Exception exception) when (exception is SqliteException or ArgumentOutOfRangeException)
+        {
+            TryRollback();
+            AbandonMerge();
+            return;
+        }
+
+        recent.Forget(merge.Through);
+        mergedStatements += merge.Size;
+        merge.Dispose();
+        merge = null;
+    }
+
+    /// <summary>A failed merge changes nothing readers see: the statements stay in memory, the rows written so far are
+    /// written again by the next merge (after the next group).</summary>
+    private void AbandonMerge()
+    {
+        merge?.Dispose();
+        merge = null;
     }
 
     public async ValueTask DisposeAsync()
@@ -792,6 +911,7 @@ internal sealed class StatementWriter : IAsyncDisposable
                 statement.Dispose();
             }
 
+            merge?.Dispose();
             checkpointer.Dispose();
             try
             {
