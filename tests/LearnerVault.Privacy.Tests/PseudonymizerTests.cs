@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace LearnerVault.Privacy.Tests;
 
-/// <summary>The digest is HMAC-SHA256 under the pseudonymizer's own key, however calls interleave.</summary>
+/// <summary>Digests, pseudonyms and terms are HMAC-SHA256 under the pseudonymizer's own key, however calls interleave.</summary>
 public sealed class PseudonymizerTests
 {
     [Fact]
@@ -32,6 +32,44 @@ public sealed class PseudonymizerTests
         {
             var data = BitConverter.GetBytes(i);
             if (!pseudonymizer.Digest(data).AsSpan().SequenceEqual(HMACSHA256.HashData(key, data)))
+            {
+                Interlocked.Increment(ref wrong);
+            }
+        });
+
+        Assert.Equal(0, wrong);
+    }
+
+    [Fact]
+    public void PseudonymAndTerm_InterleavedWithDigestsAndTenants_AreEachTenantsHmacOfNamespaceZeroValue()
+    {
+        // One keyed HMAC per thread serves digests and pseudonyms: each call must start from the keyed state.
+        var (keyA, keyB) = (RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32));
+        var (a, b) = (new Pseudonymizer(keyA), new Pseudonymizer(keyB));
+        string[] values = ["", "mailto:ana@example.org", "https://sso.example.org::élève-42 ✓", new string('x', 400), new string('é', 3000)];
+        static byte[] Expected(byte[] key, string ns, string value) => HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes(ns + "\0" + value));
+
+        foreach (var value in values)
+        {
+            Assert.Equal(Expected(keyA, "agent", value), a.Pseudonym("agent", value));
+            Assert.Equal(HMACSHA256.HashData(keyA, new byte[] { 1, 2 }), a.Digest([1, 2]));
+            Assert.Equal(Expected(keyB, "agent", value)[..Pseudonymizer.TermLength], b.Term("agent", value));
+            Assert.Equal(Expected(keyA, "learner", value)[..Pseudonymizer.TermLength], a.Term("learner", value));
+            Assert.Equal(Expected(keyA, "learner", value), a.Pseudonym("learner", value));
+        }
+    }
+
+    [Fact]
+    public void Pseudonym_ManyThreadsAtOnce_IsTheHmac()
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        var pseudonymizer = new Pseudonymizer(key);
+        var wrong = 0;
+        Parallel.For(0, 4_000, i =>
+        {
+            var value = "mailto:learner" + i + "@example.org";
+            var expected = HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes("agent\0" + value));
+            if (!pseudonymizer.Pseudonym("agent", value).AsSpan().SequenceEqual(expected))
             {
                 Interlocked.Increment(ref wrong);
             }
