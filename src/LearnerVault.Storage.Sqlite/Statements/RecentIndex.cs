@@ -40,17 +40,16 @@ internal sealed class RecentIndex
         command.CommandText = "SELECT coalesce(max(last_seq), 0) FROM segments;";
         var index = new RecentIndex((long)command.ExecuteScalar()!);
 
-        command.CommandText = "SELECT seq, tenant_no, id, content_hash, terms, client_id FROM statements WHERE seq > $floor ORDER BY seq;";
+        command.CommandText = "SELECT seq, tenant_no, id, terms, client_id FROM statements WHERE seq > $floor ORDER BY seq;";
         command.Parameters.AddWithValue("$floor", index.Floor);
         var statements = new List<RecentStatement>();
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
             {
-                var postings = StoredTermSet.FromBlob((byte[])reader.GetValue(4)).Items.ToList();
-                postings.Add(StoredTerm.ForClient(reader.GetInt64(5)));
-                statements.Add(new RecentStatement(
-                    reader.GetInt64(1), SqliteValues.ToGuid((byte[])reader.GetValue(2)), reader.GetInt64(0), (byte[])reader.GetValue(3), postings));
+                var postings = StoredTermSet.FromBlob((byte[])reader.GetValue(3)).Items.ToList();
+                postings.Add(StoredTerm.ForClient(reader.GetInt64(4)));
+                statements.Add(new RecentStatement(reader.GetInt64(1), SqliteValues.ToGuid((byte[])reader.GetValue(2)), reader.GetInt64(0), postings));
             }
         }
 
@@ -74,7 +73,7 @@ internal sealed class RecentIndex
         {
             foreach (var statement in statements)
             {
-                ids[(statement.TenantNo, statement.Id)] = new RecentEntry(statement.Seq, statement.ContentHash);
+                ids[(statement.TenantNo, statement.Id)] = new RecentEntry(statement.Seq);
                 foreach (var term in statement.Postings)
                 {
                     Postings(statement.TenantNo, term).Add(statement.Seq);
@@ -223,7 +222,10 @@ internal sealed class RecentIndex
 }
 
 /// <summary>A recent statement as the writer needs it to detect duplicates and conflicts.</summary>
-internal readonly record struct RecentEntry(long Seq, byte[] ContentHash);
+/// <remarks>Only the seq, no reference: the id index then holds no object per statement for the garbage collector to
+/// trace and, once merged, to collect from its oldest generation. The writer reads a content hash from the statements
+/// table when an id repeats.</remarks>
+internal readonly record struct RecentEntry(long Seq);
 
 /// <summary>A statement just committed: its id and postings (its terms plus the client's pseudo-term).</summary>
-internal sealed record RecentStatement(long TenantNo, Guid Id, long Seq, byte[] ContentHash, IReadOnlyList<StoredTerm> Postings);
+internal sealed record RecentStatement(long TenantNo, Guid Id, long Seq, IReadOnlyList<StoredTerm> Postings);

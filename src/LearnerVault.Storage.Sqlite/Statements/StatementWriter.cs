@@ -62,6 +62,7 @@ internal sealed class StatementWriter : IAsyncDisposable
     private readonly SqliteCommand probe;
     private readonly SqliteCommand selectMergedTarget;
     private readonly SqliteCommand selectTargetBySeq;
+    private readonly SqliteCommand selectContentHash;
     private readonly SqliteCommand selectReferrers;
     private readonly RawStatement insertStatement;
 
@@ -129,6 +130,7 @@ internal sealed class StatementWriter : IAsyncDisposable
             WHERE i.tenant_no = $t AND i.id = $id AND s.seq = i.seq;
             """, ("$t", Integer), ("$id", Blob));
         selectTargetBySeq = SqliteConnections.Prepare(connection, "SELECT seq, is_voiding, terms FROM statements WHERE seq = $seq;", ("$seq", Integer));
+        selectContentHash = SqliteConnections.Prepare(connection, "SELECT content_hash FROM statements WHERE seq = $seq;", ("$seq", Integer));
         selectReferrers = SqliteConnections.Prepare(connection, """
             SELECT seq, id, is_voiding, terms FROM statements
             WHERE tenant_no = $t AND ref_target = $id AND ref_target IS NOT NULL;
@@ -157,7 +159,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         commands =
         [
             begin, commit, rollback, savepoint, release, rollbackToSavepoint, insertTenant, selectTenant, probe,
-            selectMergedTarget, selectTargetBySeq, selectReferrers, markVoided, updateTerms,
+            selectMergedTarget, selectTargetBySeq, selectContentHash, selectReferrers, markVoided, updateTerms,
             selectSegment, insertPosting, upsertAttachment, linkAttachment,
         ];
 
@@ -542,7 +544,9 @@ internal sealed class StatementWriter : IAsyncDisposable
             byte[]? existingHash = null;
             if (pending.TryGetValue(key, out var entry) || recent.TryGet(tenantNo, statement.Id, out entry))
             {
-                existingHash = entry.ContentHash;
+                // A repeated id (rare: a client sending a statement again): its content hash from the row.
+                selectContentHash.Parameters[0].Value = entry.Seq;
+                existingHash = (byte[])selectContentHash.ExecuteScalar()!;
             }
             else
             {
@@ -604,12 +608,12 @@ internal sealed class StatementWriter : IAsyncDisposable
                 WriteAttachments(tenantNo, seq, statement.Attachments);
             }
 
-            pending[key] = new RecentEntry(seq, statement.ContentHash);
+            pending[key] = new RecentEntry(seq);
             batchKeys.Add(key);
             var postings = new List<StoredTerm>(terms.Count + 1);
             postings.AddRange(terms.Items);
             postings.Add(StoredTerm.ForClient(statement.ClientId));
-            batchStatements.Add(new RecentStatement(tenantNo, statement.Id, seq, statement.ContentHash, postings));
+            batchStatements.Add(new RecentStatement(tenantNo, statement.Id, seq, postings));
 
             if (referrers is not null && terms.Count > 0)
             {
