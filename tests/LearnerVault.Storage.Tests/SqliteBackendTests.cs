@@ -315,9 +315,10 @@ public sealed class SqliteBackendTests : IDisposable
     }
 
     /// <summary>
-    /// A merge cut short (a crash between its steps) leaves rows of a segment that no <c>segments</c> row publishes. The
-    /// next merge takes the same segment id and covers at least the same statements: it writes those rows again
-    /// without failing on them and publishes the segment exactly as the statements table implies.
+    /// A merge cut short (a crash between its steps) leaves rows of a segment that no <c>segments</c> row publishes, and
+    /// counts it added. The next merge takes the same segment id and covers at least the same statements: it writes
+    /// those rows again without failing on them, replaces those counts rather than adding to them, and publishes the
+    /// segment exactly as the statements table implies.
     /// </summary>
     [Fact]
     public async Task Merge_AfterAMergeCutShort_WritesOverItsLeftoverRowsAndPublishesAnExactSegment()
@@ -336,13 +337,16 @@ public sealed class SqliteBackendTests : IDisposable
         using (var connection = SqliteConnections.Open(DataFile, ConnectionRole.Writer))
         {
             Assert.Equal(0, Scalar(connection, "SELECT count(*) FROM segments;"));
-            // What the interrupted merge had written: the ids and postings of the first 120 statements, in segment 1.
+            // What the interrupted merge had written: the ids and postings of the first 120 statements in segment 1, and
+            // the counts of those postings (as if its snapshot had held only them).
             SqliteConnections.Execute(connection, """
                 INSERT INTO statement_ids (tenant_no, id, seq) SELECT tenant_no, id, seq FROM statements ORDER BY seq LIMIT 120;
                 INSERT INTO statement_terms (segment, tenant_no, term, seq)
                 SELECT 1, s.tenant_no, substr(s.terms, k.value * 17 + 1, 17), s.seq
                 FROM (SELECT * FROM statements ORDER BY seq LIMIT 120) AS s
                 CROSS JOIN json_each('[0, 1]') AS k;
+                INSERT INTO term_counts (tenant_no, term, n, last_segment, last_n)
+                SELECT tenant_no, term, count(*), 1, count(*) FROM statement_terms GROUP BY tenant_no, term;
                 """);
             Assert.Equal(240, Scalar(connection, "SELECT count(*) FROM statement_terms;"));
         }

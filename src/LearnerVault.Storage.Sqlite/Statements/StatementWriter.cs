@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using LearnerVault.Privacy.Audit;
 using Microsoft.Data.Sqlite;
@@ -86,6 +87,11 @@ internal sealed class StatementWriter : IAsyncDisposable
 
     /// <summary>The merge under way, if any (writer thread only).</summary>
     private SegmentMerge? merge;
+
+    // Between two steps of a merge while nothing is queued, the writer rests as long as the step took, so that a merge
+    // finishing after a burst of writes takes at most half a core from the readers; a write wakes it.
+    private readonly AutoResetEvent arrived = new(false);
+    private int resting;
 
     public StatementWriter(
         SqliteConnection connection, TimeProvider timeProvider, RecentIndex recent, int? fixedMergeThreshold = null, int? fixedMergeStep = null)
@@ -188,9 +194,9 @@ internal sealed class StatementWriter : IAsyncDisposable
     private int MergeStep(int statements) =>
         fixedMergeStep ?? (int)Math.Clamp(merge!.Records * statements / Math.Max(1, MergeThreshold / 2), MinMergeStep, int.MaxValue);
 
-    /// <summary>Merge rows per transaction of the merge's own, while the queue is empty: about 8 ms of work, so a write
-    /// that arrives meanwhile waits little more than it would for a commit.</summary>
-    private int IdleMergeStep => fixedMergeStep ?? 8192;
+    /// <summary>Merge rows per transaction of the merge's own, while the queue is empty: a few milliseconds of work, so
+    /// a write that arrives meanwhile (a read's access-log entries, too) waits little more than it would for a commit.</summary>
+    private int IdleMergeStep => fixedMergeStep ?? 2048;
 
     private const int MinMergeStep = 1024;
 
@@ -240,6 +246,14 @@ internal sealed class StatementWriter : IAsyncDisposable
         {
             throw new ObjectDisposedException(nameof(SqliteStatementStore), "The data file's writer is closed.");
         }
+
+        // Read after the item is in the queue (the writer sets the flag, then looks at the queue): one of the two sees
+        // the other.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref resting) != 0)
+        {
+            arrived.Set();
+        }
     }
 
     private void Run()
@@ -251,8 +265,9 @@ internal sealed class StatementWriter : IAsyncDisposable
             while (true)
             {
                 group.Clear();
+                var size = 0;
                 var statements = 0;
-                while (group.Count < MaxBatchesPerCommit && statements < MaxStatementsPerCommit && reader.TryRead(out var request))
+                while (group.Count < MaxBatchesPerCommit && size < MaxStatementsPerCommit && reader.TryRead(out var request))
                 {
                     if (request.CancellationToken.IsCancellationRequested)
                     {
@@ -261,7 +276,8 @@ internal sealed class StatementWriter : IAsyncDisposable
                     }
 
                     group.Add(request);
-                    statements += request.Size;
+                    size += request.Size;
+                    statements += request is BatchRequest ? request.Size : 0;
                 }
 
                 if (group.Count > 0)
@@ -270,9 +286,16 @@ internal sealed class StatementWriter : IAsyncDisposable
                 }
                 else if (merge is not null)
                 {
-                    // Nothing queued: the merge goes on in a transaction of its own (also while closing, so that a
-                    // graceful stop leaves the segment whole).
-                    StepMergeAlone();
+                    // Nothing queued. Statement writes carry the merge forward; without them it goes on in transactions
+                    // of its own, but only once the writer has been quiet for a while (also at once while closing, so
+                    // that a graceful stop leaves the segment whole): the other stores' writes (reads' access-log
+                    // entries, between one query and the next) would each wait for a step and its commit.
+                    if (!Rest(reader, QuietBeforeMergingAlone))
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        StepMergeAlone();
+                        Rest(reader, Stopwatch.GetElapsedTime(started));
+                    }
                 }
                 else if (WaitToRead(reader))
                 {
@@ -316,6 +339,19 @@ internal sealed class StatementWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits up to <paramref name="time"/> unless a write is queued or comes meanwhile, or the queue is closed.</summary>
+    /// <returns>False when the time passed (or the writer is closing) with nothing queued.</returns>
+    private bool Rest(ChannelReader<WriterItem> reader, TimeSpan time)
+    {
+        Interlocked.Exchange(ref resting, 1);
+        var woken = reader.TryPeek(out _)
+            || (!reader.Completion.IsCompleted && Volatile.Read(ref disposed) == 0 && arrived.WaitOne(time));
+        Interlocked.Exchange(ref resting, 0);
+        return woken || reader.TryPeek(out _);
+    }
+
+    private static readonly TimeSpan QuietBeforeMergingAlone = TimeSpan.FromMilliseconds(100);
+
     private static bool WaitToRead(ChannelReader<WriterItem> reader)
     {
         var wait = reader.WaitToReadAsync();
@@ -339,7 +375,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         try
         {
             begin.ExecuteNonQuery();
-            if (merge is { RowsWritten: false })
+            if (merge is { RowsWritten: false } && statements > 0)
             {
                 stepped = StepMergeInGroup(MergeStep(statements));
             }
@@ -858,7 +894,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Publishes the segment (counts and <c>segments</c> row in one transaction); then the memory index forgets
+    /// <summary>Publishes the segment (late postings and the <c>segments</c> row in one transaction); then the memory index forgets
     /// the merged statements.</summary>
     private void FinishMerge()
     {
@@ -896,8 +932,9 @@ internal sealed class StatementWriter : IAsyncDisposable
             return;
         }
 
-        // Completing the queue lets the writer drain every batch already accepted, then stop.
+        // Completing the queue lets the writer drain every batch already accepted (and finish a merge), then stop.
         queue.Writer.TryComplete();
+        arrived.Set();
         try
         {
             await stopped.Task;
@@ -915,6 +952,7 @@ internal sealed class StatementWriter : IAsyncDisposable
                 statement.Dispose();
             }
 
+            // arrived is left to its finalizer: a write accepted just before the close may still set it afterwards.
             merge?.Dispose();
             checkpointer.Dispose();
             try
