@@ -315,6 +315,64 @@ public sealed class SqliteBackendTests : IDisposable
     }
 
     /// <summary>
+    /// A merge step that fails (here a trigger refuses the postings) drops the merge, never the group it rode in: every
+    /// write is acknowledged and stored, reads find everything from memory, nothing is published, and the writer still
+    /// closes (a merge that kept failing once kept a closing writer busy for ever). Once the cause is gone, the next
+    /// merge publishes an exact segment over the failed steps' leftovers.
+    /// </summary>
+    [Fact(Timeout = 120_000)] // not a speed bound: the regression it guards against never returned
+    public async Task Merge_StepFails_WritesStillCommitAndTheNextMergeIsExact()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var tenant = Guid.NewGuid();
+        var verb = Term(TermKind.Verb, "kept");
+        await using (SqliteBackend.Open(folder.Path, masterKey, time))
+        {
+        }
+
+        using (var connection = SqliteConnections.Open(DataFile, ConnectionRole.Writer))
+        {
+            SqliteConnections.Execute(connection, """
+                CREATE TRIGGER refuse_postings BEFORE INSERT ON statement_terms BEGIN SELECT RAISE(ABORT, 'injected'); END;
+                """);
+        }
+
+        var written = new List<StatementRecord>();
+        var options = new SqliteBackendOptions { MergeThreshold = 20, MergeStep = 25 };
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, options))
+        {
+            for (var batch = 0; batch < 10; batch++)
+            {
+                var statements = Enumerable.Range(0, 10).Select(i => Statement(verb, Term(TermKind.Agent, "a" + i))).ToArray();
+                Assert.Equal(Enumerable.Repeat(WriteOutcome.Stored, 10), await backend.Statements.WriteAsync(tenant, statements, ct));
+                written.AddRange(statements);
+            }
+
+            var page = await backend.Statements.QueryAsync(tenant, new StatementQuery { Terms = [verb], Limit = 1000 }, ct);
+            Assert.Equal(written.Select(s => s.Id).Reverse(), page.Statements.Select(s => s.Id));
+        }
+
+        using (var connection = SqliteConnections.Open(DataFile, ConnectionRole.Writer))
+        {
+            Assert.Equal(100, Scalar(connection, "SELECT count(*) FROM statements;"));
+            Assert.Equal(0, Scalar(connection, "SELECT count(*) FROM segments;"));
+            Assert.Equal(0, Scalar(connection, "SELECT count(*) FROM statement_terms;"));
+            SqliteConnections.Execute(connection, "DROP TRIGGER refuse_postings;");
+        }
+
+        await using (var backend = SqliteBackend.Open(folder.Path, masterKey, time, new SqliteBackendOptions { MergeThreshold = 100 }))
+        {
+            // The first write's group begins a merge of all 101; the second stays recent.
+            await backend.Statements.WriteAsync(tenant, [Statement(verb)], ct);
+            await backend.Statements.WriteAsync(tenant, [Statement(verb)], ct);
+        }
+
+        using var data = OpenRaw(DataFile);
+        Assert.Equal(101, Scalar(data, "SELECT sum(size) FROM segments;"));
+        AssertSegmentsAreWhatTheStatementsTableImplies(data);
+    }
+
+    /// <summary>
     /// A merge cut short (a crash between its steps) leaves rows of a segment that no <c>segments</c> row publishes, and
     /// counts it added. The next merge takes the same segment id and covers at least the same statements: it writes
     /// those rows again without failing on them, replaces those counts rather than adding to them, and publishes the

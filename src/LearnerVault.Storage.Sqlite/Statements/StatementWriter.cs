@@ -88,6 +88,11 @@ internal sealed class StatementWriter : IAsyncDisposable
     /// <summary>The merge under way, if any (writer thread only).</summary>
     private SegmentMerge? merge;
 
+    /// <summary>After a failed merge, the number of recent statements at which to try again (0: no failure pending).
+    /// A merge is only begun after a group, never after one of its own steps, so a failure that persists costs one
+    /// attempt per tenth of a threshold of new statements, and cannot keep a closing writer busy.</summary>
+    private int retryMergeAt;
+
     // Between two steps of a merge while nothing is queued, the writer rests as long as the step took, so that a merge
     // finishing after a burst of writes takes at most half a core from the readers; a write wakes it.
     private readonly AutoResetEvent arrived = new(false);
@@ -283,6 +288,10 @@ internal sealed class StatementWriter : IAsyncDisposable
                 if (group.Count > 0)
                 {
                     CommitGroup(group, statements);
+                    if (merge is null && recent.Count >= Math.Max(MergeThreshold, retryMergeAt))
+                    {
+                        StartMerge();
+                    }
                 }
                 else if (merge is not null)
                 {
@@ -309,10 +318,6 @@ internal sealed class StatementWriter : IAsyncDisposable
                 if (merge is { RowsWritten: true })
                 {
                     FinishMerge();
-                }
-                else if (merge is null && recent.Count >= MergeThreshold)
-                {
-                    StartMerge();
                 }
 
                 checkpointer.Nudge();
@@ -912,6 +917,7 @@ internal sealed class StatementWriter : IAsyncDisposable
         }
 
         recent.Forget(merge.Through);
+        retryMergeAt = 0;
         mergedStatements += merge.Size;
         merge.Dispose();
         merge = null;
@@ -923,6 +929,7 @@ internal sealed class StatementWriter : IAsyncDisposable
     {
         merge?.Dispose();
         merge = null;
+        retryMergeAt = recent.Count + Math.Max(1, MergeThreshold / 10);
     }
 
     public async ValueTask DisposeAsync()
