@@ -148,32 +148,15 @@ internal sealed class SegmentMerge : IDisposable
 
         // The lists themselves, not copies: they only gain seqs after Through at their end, and inherited terms of
         // older statements anywhere (which shift later seqs right, so a step may write a posting twice, never skip one).
-        var terms = new (long Tenant, StoredTerm Term, List<long> Seqs, int Count)[CountLists(recent)];
-        at = 0;
-        foreach (var ((tenant, term), seqs) in recent.PostingLists)
-        {
-            if (seqs.Count > 0)
-            {
-                terms[at++] = (tenant, term, seqs, seqs.Count);
-            }
-        }
-
+        var terms = recent.PostingLists
+            .Where(list => list.Value.Count > 0)
+            .Select(list => (list.Key.Tenant, list.Key.Term, Seqs: list.Value, list.Value.Count))
+            .ToArray();
         Array.Sort(terms, static (a, b) =>
             a.Tenant != b.Tenant ? a.Tenant.CompareTo(b.Tenant)
             : a.Term.Kind != b.Term.Kind ? a.Term.Kind.CompareTo(b.Term.Kind)
             : a.Term.Hash.CompareTo(b.Term.Hash));
         return new SegmentMerge(connection, segment, recent.Floor + 1, through, ids, terms);
-    }
-
-    private static int CountLists(RecentIndex recent)
-    {
-        var count = 0;
-        foreach (var (_, seqs) in recent.PostingLists)
-        {
-            count += seqs.Count > 0 ? 1 : 0;
-        }
-
-        return count;
     }
 
     /// <summary>Writes up to <paramref name="budget"/> more id, posting and count rows, inside the caller's transaction.

@@ -854,48 +854,40 @@ internal sealed class StatementWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>One step of the merge first in the group's transaction, in a savepoint of its own: if it fails, the
-    /// merge is dropped and the group goes on as if it had not been tried.</summary>
+    /// <summary>One step of the merge first in the group's transaction, in a savepoint of its own (<see cref="RunWork"/>):
+    /// if it fails, the merge is dropped and the group goes on as if it had not been tried.</summary>
     private bool StepMergeInGroup(int budget)
     {
-        savepoint.ExecuteNonQuery();
+        object? failure;
         try
         {
-            merge!.Step(budget);
-            release.ExecuteNonQuery();
+            failure = RunWork(_ =>
+            {
+                merge!.Step(budget);
+                return null;
+            });
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException && connection.IsAutoCommit())
+        {
+            // SQLite ended the transaction itself (I/O, disk full): start the group's afresh.
+            begin.ExecuteNonQuery();
+            failure = exception;
+        }
+
+        if (failure is null)
+        {
             return true;
         }
-        catch (Exception exception) when (exception is SqliteException or ArgumentOutOfRangeException)
-        {
-            if (connection.IsAutoCommit())
-            {
-                // SQLite ended the transaction itself (I/O, disk full): start the group's afresh.
-                begin.ExecuteNonQuery();
-            }
-            else
-            {
-                rollbackToSavepoint.ExecuteNonQuery();
-                release.ExecuteNonQuery();
-            }
 
-            AbandonMerge();
-            return false;
-        }
+        AbandonMerge();
+        return false;
     }
 
     private void StepMergeAlone()
     {
-        try
+        if (RunMergeTransaction(current => current.Step(IdleMergeStep)))
         {
-            begin.ExecuteNonQuery();
-            merge!.Step(IdleMergeStep);
-            commit.ExecuteNonQuery();
-            merge.Committed();
-        }
-        catch (Exception exception) when (exception is SqliteException or ArgumentOutOfRangeException)
-        {
-            TryRollback();
-            AbandonMerge();
+            merge!.Committed();
         }
     }
 
@@ -903,24 +895,34 @@ internal sealed class StatementWriter : IAsyncDisposable
     /// the merged statements.</summary>
     private void FinishMerge()
     {
+        if (!RunMergeTransaction(static current => current.Finish()))
+        {
+            return;
+        }
+
+        recent.Forget(merge!.Through);
+        retryMergeAt = 0;
+        mergedStatements += merge.Size;
+        merge.Dispose();
+        merge = null;
+    }
+
+    /// <summary>Runs some of the merge's work in a transaction of its own; if it fails, the merge is dropped.</summary>
+    private bool RunMergeTransaction(Action<SegmentMerge> work)
+    {
         try
         {
             begin.ExecuteNonQuery();
-            merge!.Finish();
+            work(merge!);
             commit.ExecuteNonQuery();
+            return true;
         }
         catch (Exception exception) when (exception is SqliteException or ArgumentOutOfRangeException)
         {
             TryRollback();
             AbandonMerge();
-            return;
+            return false;
         }
-
-        recent.Forget(merge.Through);
-        retryMergeAt = 0;
-        mergedStatements += merge.Size;
-        merge.Dispose();
-        merge = null;
     }
 
     /// <summary>A failed merge changes nothing readers see: the statements stay in memory, the rows written so far are
