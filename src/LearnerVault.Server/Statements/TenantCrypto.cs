@@ -19,7 +19,7 @@ public sealed class TenantCrypto(IKeyStore keys)
     /// <remarks>Registrations are not remembered: a registration recurs only within one attempt, and with them the
     /// values in use (30,000 registrations beside 10,000 learners in the benchmark) outgrew a generation, so the
     /// generations kept turning over. Each turn filled a new dictionary that lived long enough to reach the oldest
-    /// heap generation and then died there: measured, 8% of the server's CPU at batch ingest with a 65,536 bound, the
+    /// heap generation and then died there: measured, about 7% of the server's CPU at batch ingest with a 65,536 bound, the
     /// HMACs of the misses being the smaller part of it.</remarks>
     public const int MaxCachedTerms = 131_072;
 
