@@ -51,6 +51,17 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
+    /// <summary>A blob of exactly these bytes (copied by SQLite), for a buffer only partly in use.</summary>
+    public void Bind(int index, ReadOnlySpan<byte> value) =>
+        Check(value.IsEmpty ? raw.sqlite3_bind_zeroblob(statement, index, 0) : raw.sqlite3_bind_blob(statement, index, value));
+
+    /// <summary>The index of the parameter named <paramref name="name"/> (with its prefix, e.g. <c>$rows</c>).</summary>
+    public int ParameterIndex(string name)
+    {
+        var index = raw.sqlite3_bind_parameter_index(statement, name);
+        return index > 0 ? index : throw new ArgumentException($"The statement has no parameter {name}.", nameof(name));
+    }
+
     /// <summary>Text as UTF-8 (copied by SQLite); null binds NULL.</summary>
     public void Bind(int index, string? value)
     {

@@ -265,9 +265,10 @@ internal sealed class SegmentMerge : IDisposable
     /// changes, or <see cref="Finish"/> is called.</summary>
     private sealed class ChunkedInsert : IDisposable
     {
-        private readonly SqliteCommand command;
-        private readonly SqliteParameter tenantParameter;
-        private readonly SqliteParameter countParameter;
+        private readonly RawStatement statement;
+        private readonly int rowsIndex;
+        private readonly int tenantIndex;
+        private readonly int countIndex;
         private readonly byte[] buffer;
         private readonly int recordLength;
         private long tenant;
@@ -278,14 +279,13 @@ internal sealed class SegmentMerge : IDisposable
         {
             this.recordLength = recordLength;
             buffer = new byte[ChunkRecords * recordLength];
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.Parameters.AddWithValue("$rows", buffer);
-            tenantParameter = command.Parameters.Add("$tenant", SqliteType.Integer);
-            countParameter = command.Parameters.Add("$count", SqliteType.Integer);
+            statement = new RawStatement(connection, sql);
+            rowsIndex = statement.ParameterIndex("$rows");
+            tenantIndex = statement.ParameterIndex("$tenant");
+            countIndex = statement.ParameterIndex("$count");
             if (segment is { } number)
             {
-                command.Parameters.AddWithValue("$segment", number);
+                statement.Bind(statement.ParameterIndex("$segment"), number);
             }
         }
 
@@ -310,13 +310,16 @@ internal sealed class SegmentMerge : IDisposable
                 return;
             }
 
-            // The whole buffer is bound; $count says how many records of it are this chunk's.
-            tenantParameter.Value = tenant;
-            countParameter.Value = count;
+            // Only this chunk's records are bound: SQLite copies a bound blob, and a step often fills a small share of
+            // the buffer. Binding all of it (about 300 KB, up to three times a group) came to some 6% of the writer
+            // thread's samples at batch ingest, in that copy and SQLite's own copy of the value.
+            statement.Bind(rowsIndex, buffer.AsSpan(0, count * recordLength));
+            statement.Bind(tenantIndex, tenant);
+            statement.Bind(countIndex, count);
             count = 0;
-            command.ExecuteNonQuery();
+            statement.Execute();
         }
 
-        public void Dispose() => command.Dispose();
+        public void Dispose() => statement.Dispose();
     }
 }
