@@ -255,6 +255,89 @@ public sealed class SqliteBackendTests : IDisposable
     }
 
     /// <summary>
+    /// Filters over several merged segments and the recent statements read what the statements' own terms say: every
+    /// combination of one to three terms (each of which leaves out statements the others have), the writing client,
+    /// both directions, bounds on stored, and pages of a few statements followed to the end, against the written list.
+    /// </summary>
+    [Fact]
+    public async Task Query_TermCombinationsAcrossSegments_MatchWhatWasWritten()
+    {
+        var tenant = Guid.NewGuid();
+        var random = new Random(5);
+        IndexTerm[] vocabulary =
+        [
+            Term(TermKind.Verb, "v0"), Term(TermKind.Verb, "v1"), Term(TermKind.Agent, "a0"), Term(TermKind.Agent, "a1"),
+            Term(TermKind.Agent, "a2"), Term(TermKind.Activity, "x0"), Term(TermKind.Activity, "x1"),
+        ];
+        var written = new List<StatementRecord>();
+        await using var backend = SqliteBackend.Open(folder.Path, masterKey, time, new SqliteBackendOptions { MergeThreshold = 40 });
+        for (var batch = 0; batch < 60; batch++)
+        {
+            var statements = Enumerable.Range(0, 1 + random.Next(12))
+                .Select(_ => ByClient(1 + random.Next(2), [.. vocabulary.Where(_ => random.Next(2) == 0)]))
+                .ToArray();
+            await backend.Statements.WriteAsync(tenant, statements, Ct);
+            written.AddRange(statements);
+        }
+
+        var all = (await backend.Statements.QueryAsync(tenant, new StatementQuery { Limit = 1000, Ascending = true }, Ct)).Statements;
+        Assert.Equal(written.Select(s => s.Id), all.Select(s => s.Id));
+        using (var raw = OpenRaw(DataFile))
+        {
+            Assert.True(Scalar(raw, "SELECT count(*) FROM segments;") >= 3, "the statements should span several segments");
+        }
+
+        var stored = all.ToDictionary(s => s.Id, s => s.Stored);
+        var bounds = new (DateTimeOffset? Since, DateTimeOffset? Until)[]
+        {
+            (null, null), (all[70].Stored, null), (null, all[250].Stored), (all[30].Stored, all[120].Stored),
+        };
+        var combinations = vocabulary.SelectMany((a, i) => vocabulary.Skip(i + 1).SelectMany((b, j) =>
+            vocabulary.Skip(i + j + 2).Select(c => new[] { a, b, c }).Prepend([a, b]))).Prepend([vocabulary[2]]).ToList();
+        foreach (var terms in combinations)
+        {
+            foreach (var (since, until) in bounds)
+            {
+                foreach (var ascending in new[] { true, false })
+                {
+                    var clientId = terms.Length == 2 ? 2L : (long?)null;
+                    var expected = written
+                        .Where(s => terms.All(t => s.Terms.Contains(t)) && (clientId is null || s.ClientId == clientId))
+                        .Where(s => (since is null || stored[s.Id] > since) && (until is null || stored[s.Id] <= until))
+                        .Select(s => s.Id)
+                        .ToList();
+                    if (!ascending)
+                    {
+                        expected.Reverse();
+                    }
+
+                    var read = new List<Guid>();
+                    long? after = null;
+                    do
+                    {
+                        var page = await backend.Statements.QueryAsync(tenant, new StatementQuery
+                        {
+                            Terms = terms,
+                            ClientId = clientId,
+                            Since = since,
+                            Until = until,
+                            Ascending = ascending,
+                            Limit = 4,
+                            After = after,
+                        }, Ct);
+                        read.AddRange(page.Statements.Select(s => s.Id));
+                        after = page.ContinueAfter;
+                        Assert.True(read.Count <= expected.Count, "pages should end once the matches have been read");
+                    }
+                    while (after is not null);
+
+                    Assert.Equal(expected, read);
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// A merge writes its segment from the memory index, not from the statements table: the segments must still say
     /// exactly what that table implies. Two tenants and two clients (chunks break at tenant changes), more postings per
     /// merge than one chunk holds, and terms inherited late, both by a recent statement and by an already merged one.
