@@ -18,6 +18,7 @@ public sealed record BenchOptions
     public int Seed { get; init; } = 1;
     public int WaitSeconds { get; init; } = 60;
     public int Warmup { get; init; }
+    public bool GenerateInline { get; init; }
 
     public const string Usage = """
         LearnerVault load generator: posts synthetic xAPI statements, then runs the common filtered queries.
@@ -39,6 +40,9 @@ public sealed record BenchOptions
           --warmup N          first post N statements (same batch and concurrency) and run 10 queries of each kind,
                               reported apart, so that the measured phases see a server whose code is compiled
                               (default 0: measure from the first request)
+          --generate-inline   build each request body just before posting it, inside the timed phase (by default
+                              all bodies are built before it, up to 2 GiB of them, so that generating them takes no
+                              CPU from a server on the same machine while it is measured)
         """;
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
@@ -68,6 +72,7 @@ public sealed record BenchOptions
                 "--seed" => options with { Seed = Number(0) },
                 "--wait-seconds" => options with { WaitSeconds = Number(0) },
                 "--warmup" => options with { Warmup = Number(0) },
+                "--generate-inline" => options with { GenerateInline = true },
                 _ => throw new ArgumentException($"unknown option '{name}'"),
             };
         }
