@@ -149,7 +149,8 @@ public static class BenchRunner
         var firstError = 0;
         Console.WriteLine($"ingest: {options.Statements} statements in {batches} POSTs of {options.Batch}, {options.Concurrency} at a time");
         int Count(int index) => Math.Min(options.Batch, options.Statements - (index * options.Batch));
-        var bodies = Pregenerate(data, options, batches, Count);
+        byte[] Build(int index) => data.Batch(index, Count(index), single);
+        var bodies = Pregenerate(options, batches, Build);
 
         using var stopProgress = new CancellationTokenSource();
         var started = Stopwatch.GetTimestamp();
@@ -158,7 +159,7 @@ public static class BenchRunner
         var wall = await RunConcurrentlyAsync(batches, options.Concurrency, async index =>
         {
             var count = Count(index);
-            var payload = bodies?[index] ?? data.Batch(index, count, single);
+            var payload = bodies?[index] ?? Build(index);
             if (bodies is not null)
             {
                 bodies[index] = null; // posted once; let the collector have it
@@ -203,7 +204,7 @@ public static class BenchRunner
     /// <c>--generate-inline</c> is given or the bodies would take more than 2 GiB: then each is built just before it
     /// is posted.
     /// </summary>
-    private static byte[]?[]? Pregenerate(SyntheticData data, BenchOptions options, int batches, Func<int, int> count)
+    private static byte[]?[]? Pregenerate(BenchOptions options, int batches, Func<int, byte[]> build)
     {
         const long MaxBytes = 2L << 30;
         const int BytesPerStatement = 1100; // the bench's statements average about 1,040 bytes
@@ -215,7 +216,7 @@ public static class BenchRunner
 
         var started = Stopwatch.GetTimestamp();
         var bodies = new byte[]?[batches];
-        Parallel.For(0, batches, index => bodies[index] = data.Batch(index, count(index), options.Batch == 1));
+        Parallel.For(0, batches, index => bodies[index] = build(index));
         GC.Collect(); // the builders' buffers are garbage now, not a collection in the timed phase
         var megabytes = bodies.Sum(body => (long)body!.Length) / (1024.0 * 1024.0);
         Console.WriteLine($"ingest: {batches} request bodies ({megabytes:F0} MiB) built before the timed phase in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s");
